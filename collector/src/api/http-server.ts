@@ -1,0 +1,35 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Clock, Logger } from "@vigil/shared";
+import { CollectorError, CollectorErrors } from "../errors.js";
+import { registerHealthRoutes } from "./routes-health.js";
+import { registerMetricsRoutes } from "./routes-metrics.js";
+import type { MetricsReader, Readiness } from "./ports.js";
+
+export interface HttpServerOptions {
+  reader: MetricsReader;
+  readiness: Readiness;
+  clock: Clock;
+  log: Logger;
+}
+
+const STATUS: Partial<Record<string, number>> = {
+  [CollectorErrors.BAD_PARAM]: 400,
+  [CollectorErrors.NOT_FOUND]: 404,
+  [CollectorErrors.STORAGE_UNAVAILABLE]: 503,
+};
+
+export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, disableRequestLogging: true });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof CollectorError) {
+      const status = STATUS[err.code] ?? 500;
+      return reply.status(status).send({ error: { code: err.code, message: err.message } });
+    }
+    const status = typeof err.statusCode === "number" ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, "request failed");
+    return reply.status(status).send({ error: { code: err.code ?? "VGL_ERR_INTERNAL", message: err.message } });
+  });
+  registerHealthRoutes(app, opts);
+  registerMetricsRoutes(app, opts);
+  return app;
+}

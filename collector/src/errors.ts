@@ -1,0 +1,25 @@
+import { VigilError } from "@vigil/shared";
+
+/** The collector's error catalogue. Codes are stable: scripts and dashboards may match on them. */
+export const CollectorErrors = {
+  BAD_CONFIG: "VGL_ERR_BAD_CONFIG",
+  BAD_PARAM: "VGL_ERR_BAD_PARAM",
+  NOT_FOUND: "VGL_ERR_NOT_FOUND",
+  PROTOCOL: "VGL_ERR_PROTOCOL",
+  STORAGE_UNAVAILABLE: "VGL_ERR_STORAGE_UNAVAILABLE",
+  WRITE_QUEUE_CLOSED: "VGL_ERR_WRITE_QUEUE_CLOSED",
+} as const;
+
+export type CollectorErrorCode = (typeof CollectorErrors)[keyof typeof CollectorErrors];
+
+export class CollectorError extends VigilError {
+  constructor(code: CollectorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = "CollectorError";
+  }
+}
+
+/** A request parameter is wrong; the API answers 400 naming it. */
+export function badParam(param: string, problem: string): CollectorError {
+  return new CollectorError(CollectorErrors.BAD_PARAM, `${param}: ${problem}`);
+}

@@ -1,0 +1,44 @@
+import * as grpc from "@grpc/grpc-js";
+import { ingestServiceDefinition } from "@vigil/proto";
+import { formatHostPort, type HostPort } from "@vigil/shared";
+import { serveAgentStream, type AgentStreamDeps } from "./agent-stream.js";
+
+export interface GrpcServerOptions extends AgentStreamDeps {
+  listen: HostPort;
+  /** Largest message accepted, so one oversized batch cannot exhaust memory. */
+  maxMessageBytes: number;
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": opts.maxMessageBytes,
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  server.addService(ingestServiceDefinition, {
+    connect: (call: Parameters<typeof serveAgentStream>[0]) => void serveAgentStream(call, opts),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(formatHostPort(opts.listen), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Give streams a moment to finish acks, then cut them.
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+}

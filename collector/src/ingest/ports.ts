@@ -1,0 +1,42 @@
+import type { Labels } from "@vigil/shared";
+
+export interface AgentHello {
+  name: string;
+  agentId: string;
+  labels: Labels;
+  agentVersion: string;
+  os: string;
+  kernel: string;
+  cpuCount: number;
+  intervalMs: number;
+  bootTimeMs: number;
+}
+
+export interface ResolvedPoints {
+  hostId: number;
+  streamId: number;
+  seq: number;
+  timeMs: number;
+  seriesIds: number[];
+  values: number[];
+}
+
+/** What ingest needs from storage. */
+export interface IngestStorage {
+  registerHost(hello: AgentHello): Promise<{ id: number; lastSeq: number }>;
+  resolveSeries(hostId: number, series: readonly { metric: string; labels: Labels }[]): Promise<number[]>;
+  /** Waits for room in the write queue; `committed` settles once the points are committed. */
+  enqueue(points: ResolvedPoints): Promise<{ committed: Promise<void> }>;
+}
+
+export interface IngestStats {
+  streamsOpen: number;
+  batchesReceived: number;
+  pointsReceived: number;
+  pointsRejectedNonFinite: number;
+  protocolErrors: number;
+}
+
+export function newIngestStats(): IngestStats {
+  return { streamsOpen: 0, batchesReceived: 0, pointsReceived: 0, pointsRejectedNonFinite: 0, protocolErrors: 0 };
+}

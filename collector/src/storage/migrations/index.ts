@@ -1,0 +1,7 @@
+import { initial } from "./001-initial.js";
+import type { Migration } from "./types.js";
+
+export type { Migration, MigrationContext } from "./types.js";
+
+/** Every migration, in order. Registered explicitly: nothing is discovered by scanning the filesystem. */
+export const migrations: readonly Migration[] = [initial];

@@ -1,0 +1,45 @@
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface HostsTable {
+  id: Generated<number>;
+  name: string;
+  agent_id: string;
+  labels: Json<Record<string, string>>;
+  agent_version: string;
+  os: string;
+  kernel: string;
+  cpu_count: number;
+  interval_ms: number;
+  boot_time: Timestamp | null;
+  first_seen: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_seen: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_seq: ColumnType<number, number | undefined, number>;
+}
+
+export interface SeriesTable {
+  id: Generated<number>;
+  host_id: number;
+  metric: string;
+  labels: Json<Record<string, string>>;
+}
+
+export interface SamplesTable {
+  time: Timestamp;
+  series_id: number;
+  value: number;
+}
+
+export interface MigrationsTable {
+  id: string;
+  applied_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface Database {
+  hosts: HostsTable;
+  series: SeriesTable;
+  samples: SamplesTable;
+  vigil_migrations: MigrationsTable;
+}

@@ -1,0 +1,108 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "kysely";
+import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
+import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
+import { registerHost } from "../src/storage/host-store.js";
+import { PostgresMetricsReader } from "../src/storage/metrics-reader.js";
+import { migrate, pendingMigrations } from "../src/storage/migrator.js";
+import { PartitionManager } from "../src/storage/partitions.js";
+import { SampleWriter } from "../src/storage/sample-writer.js";
+import { SeriesRegistry } from "../src/storage/series-registry.js";
+
+const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+const hello = { name: "web-1", agentId: "a1", labels: { env: "test" }, agentVersion: "0.1.0", os: "linux", kernel: "6.1", cpuCount: 2, intervalMs: 1000, bootTimeMs: T0 - 3_600_000 };
+
+function storageSuite(kind: "postgres" | "pglite") {
+  let store: OpenDatabase;
+  let testDb: TestDatabase | undefined;
+  let dir: string | undefined;
+
+  before(async () => {
+    if (kind === "postgres") {
+      testDb = await createTestDatabase();
+      store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
+    } else {
+      dir = mkdtempSync(join(tmpdir(), "vigil-pglite-"));
+      store = await openDatabase({ dataDir: dir });
+    }
+  });
+  after(async () => {
+    await store?.close();
+    await testDb?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("migrations apply once and leave nothing pending", async () => {
+    assert.deepEqual(await pendingMigrations(store.db), ["001-initial"]);
+    const first = await migrate(store.db);
+    assert.deepEqual(first.applied, ["001-initial"]);
+    assert.deepEqual((await migrate(store.db)).applied, []);
+    assert.deepEqual(await pendingMigrations(store.db), []);
+  });
+
+  test("samples are written idempotently, land in daily partitions, and acks follow commits", async () => {
+    const partitions = new PartitionManager(store.db, false);
+    const writer = new SampleWriter({ db: store.db, partitions, maxQueuedRows: 1000, maxRowsPerCommit: 100 });
+    const host = await registerHost(store.db, hello);
+    assert.equal(host.lastSeq, 0);
+    const registry = new SeriesRegistry(store.db);
+    const ids = await registry.resolve(host.id, [
+      { metric: "system.cpu.utilization", labels: { state: "user" } },
+      { metric: "system.cpu.utilization", labels: { state: "idle" } },
+    ]);
+    assert.equal(ids.length, 2);
+    assert.notEqual(ids[0], ids[1]);
+    // A second registry (another stream, another collector) resolves to the same ids.
+    assert.deepEqual(await new SeriesRegistry(store.db).resolve(host.id, [{ metric: "system.cpu.utilization", labels: { state: "idle" } }]), [ids[1]]);
+
+    const pending = [];
+    for (let i = 0; i < 10; i++) {
+      pending.push((await writer.enqueue({ hostId: host.id, streamId: 1, seq: i + 1, timeMs: T0 + i * 1000, seriesIds: ids, values: [i / 10, 1 - i / 10] })).committed);
+    }
+    await Promise.all(pending);
+    // Replaying the same batches (an agent that never got its acks) stores nothing twice.
+    const replay = [];
+    for (let i = 0; i < 10; i++) {
+      replay.push((await writer.enqueue({ hostId: host.id, streamId: 2, seq: i + 1, timeMs: T0 + i * 1000, seriesIds: ids, values: [i / 10, 1 - i / 10] })).committed);
+    }
+    await Promise.all(replay);
+    await writer.close();
+    const count = await sql<{ n: number }>`SELECT count(*)::int AS n FROM samples`.execute(store.db);
+    assert.equal(count.rows[0]!.n, 20);
+    const parts = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'samples_20261123'::regclass`.execute(store.db);
+    assert.equal(parts.rows[0]!.n, 1);
+    assert.equal((await registerHost(store.db, hello)).lastSeq, 10);
+  });
+
+  test("range queries bucket by step with each aggregation and filter by labels", async () => {
+    const reader = new PostgresMetricsReader(store.db);
+    const base = { metric: "system.cpu.utilization", host: "web-1", startMs: T0, endMs: T0 + 9000, stepMs: 5000, maxSeries: 100 };
+    const avg = await reader.queryRange({ ...base, match: { state: "user" }, agg: "avg" });
+    assert.equal(avg.length, 1);
+    assert.deepEqual(avg[0]!.labels, { state: "user", host: "web-1" });
+    assert.deepEqual(avg[0]!.points.map(([t]) => t), [T0, T0 + 5000]);
+    assert.ok(Math.abs(avg[0]!.points[0]![1] - 0.2) < 1e-9);
+    const last = await reader.queryRange({ ...base, match: { state: "user" }, agg: "last" });
+    assert.ok(Math.abs(last[0]!.points[1]![1] - 0.9) < 1e-9);
+    const max = await reader.queryRange({ ...base, match: { state: "idle" }, agg: "max" });
+    assert.ok(Math.abs(max[0]!.points[0]![1] - 1) < 1e-9);
+    const both = await reader.queryRange({ ...base, match: {}, agg: "sum" });
+    assert.equal(both.length, 2);
+    assert.deepEqual(await reader.queryRange({ ...base, host: "nope", match: {}, agg: "avg" }), []);
+    const hosts = await reader.listHosts(Date.now());
+    assert.equal(hosts.length, 1);
+    assert.equal(hosts[0]!.name, "web-1");
+    assert.deepEqual(hosts[0]!.labels, { env: "test" });
+    assert.equal(hosts[0]!.up, true);
+    assert.equal((await reader.listHosts(Date.now() + 10_000))[0]!.up, false);
+    const series = await reader.listSeries({ host: "web-1", limit: 10 });
+    assert.equal(series.length, 2);
+  });
+}
+
+describe("storage on Postgres", { skip: skipWithoutPostgres() }, () => storageSuite("postgres"));
+describe("storage on PGlite", () => storageSuite("pglite"));

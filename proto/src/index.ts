@@ -1,0 +1,2 @@
+export * from "../gen/vigil/v1/ingest_pb.js";
+export { ingestServiceDefinition, IngestClient } from "./grpc.js";
