@@ -5,3 +5,4 @@ export * from "./host-port.js";
 export * from "./backoff.js";
 export * from "./labels.js";
 export * from "./logger.js";
+export * from "./version.js";

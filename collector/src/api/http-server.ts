@@ -19,7 +19,8 @@ const STATUS: Partial<Record<string, number>> = {
 };
 
 export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.log as FastifyBaseLogger, disableRequestLogging: true });
+  // Per-request info logs off: at thousands of dashboard polls they drown what matters; errors still log.
+  const app = Fastify({ loggerInstance: opts.log.child({}, { level: "warn" }) as FastifyBaseLogger });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof CollectorError) {
       const status = STATUS[err.code] ?? 500;

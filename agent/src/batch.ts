@@ -1,0 +1,7 @@
+/** One sampling tick, waiting for its Ack. Refs point into the agent's SeriesTable. */
+export interface PendingBatch {
+  seq: number;
+  timeMs: number;
+  refs: number[];
+  values: number[];
+}
