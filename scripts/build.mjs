@@ -2,6 +2,7 @@
 //   agent/dist/vigil-agent.mjs         one self-contained file: a host needs only `node` to run it
 //   collector/dist/vigil-collector.mjs workspace code bundled; npm dependencies (PGlite's wasm, pg, fastify) stay in node_modules
 import { build } from "esbuild";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,10 +11,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const banner = { js: "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);" };
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: "linked", banner, logLevel: "warning" };
 
+// The collector's own npm dependencies stay external (resolved from collector/node_modules at run time);
+// anything else (workspace packages and what they import) is bundled, so nothing resolves by accident.
+const collectorDeps = new Set(Object.keys(JSON.parse(readFileSync(resolve(root, "collector/package.json"), "utf8")).dependencies));
+const packageName = (p) => p.split("/").slice(0, p.startsWith("@") ? 2 : 1).join("/");
 const externalNpm = {
   name: "external-npm",
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@vigil/") || args.path.startsWith("node:") ? undefined : { path: args.path, external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) => (collectorDeps.has(packageName(args.path)) && !args.path.startsWith("@vigil/") ? { path: args.path, external: true } : undefined));
   },
 };
 

@@ -1,4 +1,5 @@
 // `npm start`: a collector on embedded PGlite (or DATABASE_URL) plus an agent reporting this host.
+// Local quick start: no agent tokens (the collector says so in its log) and plaintext gRPC on loopback.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { dirname, resolve } from "node:path";
@@ -32,7 +33,7 @@ function run(name, bin, args) {
   return child;
 }
 
-run("collector", "collector/bin/vigil-collector.mjs", ["--http-listen", http, "--grpc-listen", grpc, "--data-dir", resolve(root, "data")]);
+run("collector", "collector/bin/vigil-collector.mjs", ["--http-listen", http, "--grpc-listen", grpc, "--data-dir", resolve(root, "data"), "--insecure-no-auth"]);
 // The agent reconnects with backoff, so it may start before the collector listens.
-run("agent", "agent/bin/vigil-agent.mjs", ["--collector", grpc, "--interval", interval]);
+run("agent", "agent/bin/vigil-agent.mjs", ["--collector", grpc, "--interval", interval, "--spool-dir", resolve(root, "data/agent-spool")]);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => children.forEach((c) => c.kill("SIGTERM")));

@@ -1,16 +1,17 @@
 // The agent's composition root.
-import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { HelloSchema } from "@vigil/proto";
 import { systemClock, VIGIL_VERSION, type Clock, type Logger } from "@vigil/shared";
+import { AgentSelfSource } from "./collectors/agent-self.js";
 import { defaultSources } from "./collectors/index.js";
 import type { MetricSource } from "./collectors/types.js";
 import type { AgentConfig } from "./config.js";
 import { hostFacts } from "./host-facts.js";
 import { Sampler } from "./sampler.js";
 import { SeriesTable } from "./series-table.js";
+import { Spool } from "./spool/index.js";
 import { CollectorLink } from "./transport/collector-link.js";
-import { PendingQueue } from "./transport/pending-queue.js";
+import { channelSetup, readToken } from "./transport/credentials.js";
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -20,61 +21,81 @@ export interface AgentOptions {
 }
 
 export interface RunningAgent {
-  link: CollectorLink;
-  pending: PendingQueue;
+  spool: Spool;
+  /** Applies a new configuration: sampling and the collector stream restart; the spool and its backlog stay. */
+  reload(config: AgentConfig): void;
   stop(): Promise<void>;
 }
 
-// One day of ticks at 10 s; beyond that the oldest are dropped (and counted) rather than growing memory.
-const MAX_PENDING_BATCHES = 8640;
+interface Parts {
+  sampler: Sampler;
+  link: CollectorLink;
+}
 
 export function startAgent({ config, log, clock = systemClock, sources = defaultSources() }: AgentOptions): RunningAgent {
   const facts = hostFacts();
   const series = new SeriesTable();
-  const pending = new PendingQueue(MAX_PENDING_BATCHES);
-  const link = new CollectorLink({
-    address: config.collector,
-    credentials: grpc.credentials.createInsecure(),
-    series,
-    pending,
-    clock,
-    log,
-    hello: () =>
-      create(HelloSchema, {
-        agentId: facts.agentId,
-        hostname: config.hostname,
-        agentVersion: VIGIL_VERSION,
-        labels: config.labels,
-        bootTimeMs: BigInt(Math.round(facts.bootTimeMs)),
-        intervalMs: config.intervalMs,
-        os: facts.os,
-        kernel: facts.kernel,
-        cpuCount: facts.cpuCount,
-      }),
-  });
-  // Seqs start at the start time in ms: larger than any seq a previous run of this agent used (it ticked at most
-  // once a second since its own start), so a restarted agent never reuses a seq the collector already committed.
-  const sampler = new Sampler({
-    sources,
-    series,
-    intervalMs: config.intervalMs,
-    clock,
-    log,
-    firstSeq: clock.now(),
-    onBatch: (b) => {
-      pending.push(b);
-      link.flush();
-    },
-  });
-  link.start();
-  sampler.start();
-  log.info({ collector: config.collector, hostname: config.hostname, intervalMs: config.intervalMs, version: VIGIL_VERSION }, "agent started");
+  const spool = Spool.open({ dir: config.spool.dir, maxBytes: config.spool.max_bytes, maxAgeMs: config.spool.max_age, fsync: config.spool.fsync, clock, log });
+  let parts: Parts;
+
+  const build = (c: AgentConfig): Parts => {
+    const link = new CollectorLink({
+      address: c.collector,
+      channel: channelSetup(c.tls),
+      token: readToken(c),
+      series,
+      spool,
+      clock,
+      log,
+      hello: () =>
+        create(HelloSchema, {
+          agentId: facts.agentId,
+          hostname: c.hostname,
+          agentVersion: VIGIL_VERSION,
+          labels: c.labels,
+          bootTimeMs: BigInt(Math.round(facts.bootTimeMs)),
+          intervalMs: c.interval,
+          os: facts.os,
+          kernel: facts.kernel,
+          cpuCount: facts.cpuCount,
+        }),
+    });
+    const self = new AgentSelfSource(() => ({ spool: spool.stats, link: link.state }));
+    // Seqs continue after the spool's, and are at least the start time in ms: a restarted agent whose spool was
+    // lost still never reuses a seq (it ticked at most once a second since its previous start).
+    const sampler = new Sampler({
+      sources: [...sources, self],
+      series,
+      intervalMs: c.interval,
+      clock,
+      log,
+      firstSeq: Math.max(spool.lastSeq() + 1, clock.now()),
+      onBatch: (b) => {
+        spool.append(b, (ref) => series.def(ref));
+        link.send(b);
+      },
+    });
+    link.start();
+    sampler.start();
+    return { sampler, link };
+  };
+
+  parts = build(config);
+  log.info({ collector: config.collector, hostname: config.hostname, interval: config.interval, spool: config.spool.dir, version: VIGIL_VERSION }, "agent started");
   return {
-    link,
-    pending,
+    spool,
+    reload(next) {
+      const old = parts;
+      old.sampler.stop();
+      void old.link.stop();
+      log.level = next.log_level;
+      parts = build(next);
+      log.info({ collector: next.collector, interval: next.interval }, "configuration reloaded");
+    },
     async stop() {
-      sampler.stop();
-      await link.stop();
+      parts.sampler.stop();
+      await parts.link.stop();
+      spool.close();
     },
   };
 }

@@ -1,12 +1,14 @@
 import { createLogger, VIGIL_VERSION, VigilError } from "@vigil/shared";
 import { startAgent } from "./agent.js";
-import { loadAgentConfig, USAGE } from "./config.js";
+import { describeConfig, parseAgentCommand, USAGE } from "./config.js";
 
 function main(): void {
-  const config = loadAgentConfig(process.argv.slice(2), process.env);
-  if (config === "help") return console.log(USAGE);
-  if (config === "version") return console.log(`vigil-agent ${VIGIL_VERSION}`);
-  const log = createLogger("vigil-agent", config.logLevel);
+  const cmd = parseAgentCommand(process.argv.slice(2), process.env);
+  if (cmd.kind === "help") return console.log(USAGE);
+  if (cmd.kind === "version") return console.log(`vigil-agent ${VIGIL_VERSION}`);
+  const config = cmd.load();
+  if (cmd.kind === "check-config") return console.log(JSON.stringify(describeConfig(config), null, 2));
+  const log = createLogger("vigil-agent", config.log_level);
   const agent = startAgent({ config, log });
   const stop = (signal: string) => {
     log.info({ signal }, "stopping");
@@ -14,6 +16,13 @@ function main(): void {
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGHUP", () => {
+    try {
+      agent.reload(cmd.load());
+    } catch (err) {
+      log.error({ err: (err as Error).message }, "configuration reload failed; keeping the running configuration");
+    }
+  });
 }
 
 try {

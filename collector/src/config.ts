@@ -1,6 +1,44 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseHostPort, VigilError, type HostPort } from "@vigil/shared";
+import { loadSettings, parseHostPort, zBytes, zDuration, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
+import { z } from "zod";
 import { CollectorError, CollectorErrors } from "./errors.js";
+
+export const DEFAULT_CONFIG_PATH = "/etc/vigil/collector.yaml";
+
+const schema = z
+  .object({
+    grpc_listen: zHostPort.default("127.0.0.1:4770"),
+    http_listen: zHostPort.default("127.0.0.1:4780"),
+    data_dir: z.string().min(1).default("./data"),
+    database_url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+      .optional(),
+    log_level: zLogLevel.default("info"),
+    insecure_no_auth: z.boolean().default(false),
+    tls: z
+      .object({ cert: z.string().optional(), key: z.string().optional(), client_ca: z.string().optional() })
+      .strict()
+      .default({}),
+    ingest: z
+      .object({
+        max_future_skew: zDuration(1000, 86_400_000).default("5m"),
+        max_queued_rows: z.number().int().min(1000).max(50_000_000).default(200_000),
+        max_message_bytes: zBytes(64 * 1024, 256 * 1024 * 1024).default("16MiB"),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.tls.cert === undefined) !== (c.tls.key === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tls", "cert"], message: "tls.cert and tls.key go together" });
+    }
+    if (c.tls.client_ca && !c.tls.cert) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tls", "client_ca"], message: "mTLS needs tls.cert and tls.key too" });
+  });
+
+type Settings = z.output<typeof schema>;
 
 export interface CollectorConfig {
   httpListen: HostPort;
@@ -8,72 +46,108 @@ export interface CollectorConfig {
   dataDir: string;
   databaseUrl?: string;
   logLevel: string;
+  insecureNoAuth: boolean;
+  tls: { cert?: string; key?: string; clientCa?: string };
+  ingest: { maxFutureSkewMs: number; maxQueuedRows: number; maxMessageBytes: number };
 }
 
-export const DEFAULTS = {
-  httpListen: "127.0.0.1:4780",
-  grpcListen: "127.0.0.1:4770",
-  dataDir: "./data",
-} as const;
+const SPECS: readonly SettingSpec[] = [
+  { key: "grpc_listen", flag: "grpc-listen", env: "VIGIL_GRPC_LISTEN", type: "string" },
+  { key: "http_listen", flag: "http-listen", env: "VIGIL_HTTP_LISTEN", type: "string" },
+  { key: "data_dir", flag: "data-dir", env: "VIGIL_DATA_DIR", type: "string" },
+  { key: "database_url", env: "DATABASE_URL", type: "string" },
+  { key: "log_level", flag: "log-level", env: "VIGIL_LOG_LEVEL", type: "string" },
+  { key: "insecure_no_auth", flag: "insecure-no-auth", env: "VIGIL_INSECURE_NO_AUTH", type: "boolean" },
+  { key: "tls.cert", flag: "tls-cert", env: "VIGIL_TLS_CERT", type: "string" },
+  { key: "tls.key", flag: "tls-key", env: "VIGIL_TLS_KEY", type: "string" },
+  { key: "tls.client_ca", flag: "tls-client-ca", env: "VIGIL_TLS_CLIENT_CA", type: "string" },
+  { key: "ingest.max_future_skew", flag: "max-future-skew", env: "VIGIL_MAX_FUTURE_SKEW", type: "string" },
+];
 
-export const USAGE = `Usage: vigil-collector [options]
+export const USAGE = `Usage: vigil-collector [serve] [options]
+       vigil-collector token create --name HOST [--any-host] | token list | token revoke NAME
+       vigil-collector check-config [options]
 
-  --http-listen HOST:PORT   HTTP API and dashboard (env VIGIL_HTTP_LISTEN, default ${DEFAULTS.httpListen})
-  --grpc-listen HOST:PORT   agent ingest (env VIGIL_GRPC_LISTEN, default ${DEFAULTS.grpcListen})
-  --data-dir DIR            embedded PGlite database when DATABASE_URL is unset (env VIGIL_DATA_DIR, default ${DEFAULTS.dataDir})
-  --log-level LEVEL         trace|debug|info|warn|error (env VIGIL_LOG_LEVEL, default info)
+Settings come from the config file (YAML), environment variables and flags; flags win, then env.
+
+  --config PATH             config file (env VIGIL_CONFIG, default ${DEFAULT_CONFIG_PATH} when it exists)
+  --grpc-listen HOST:PORT   agent ingest (VIGIL_GRPC_LISTEN; default 127.0.0.1:4770)
+  --http-listen HOST:PORT   HTTP API (VIGIL_HTTP_LISTEN; default 127.0.0.1:4780)
+  --data-dir DIR            embedded PGlite database when DATABASE_URL is unset (VIGIL_DATA_DIR; default ./data)
+  --insecure-no-auth        accept agents without a token (VIGIL_INSECURE_NO_AUTH); for a quick local start only
+  --tls-cert PATH --tls-key PATH   serve gRPC over TLS (VIGIL_TLS_CERT, VIGIL_TLS_KEY)
+  --tls-client-ca PATH      require agent client certificates signed by this CA: mTLS (VIGIL_TLS_CLIENT_CA)
+  --max-future-skew DUR     reject batches stamped further ahead than this (VIGIL_MAX_FUTURE_SKEW; default 5m)
+  --log-level LEVEL         trace|debug|info|warn|error (VIGIL_LOG_LEVEL; default info)
   -h, --help                this text
 
-Storage: PostgreSQL (or TimescaleDB) when DATABASE_URL is set, otherwise embedded PGlite in --data-dir.`;
+Storage: PostgreSQL/TimescaleDB when DATABASE_URL (or database_url) is set, else embedded PGlite in --data-dir.`;
 
-/** Flags win over environment variables, which win over defaults. Errors name the flag or variable. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CollectorConfig | "help" {
-  let values;
+export interface CollectorCommand {
+  command: "serve" | "check-config" | "help" | "token";
+  /** Words after the command (token create|list|revoke …). */
+  rest: string[];
+  flags: Record<string, string | boolean | string[] | undefined>;
+  load(env?: NodeJS.ProcessEnv): CollectorConfig;
+}
+
+function toConfig(s: Settings): CollectorConfig {
+  return {
+    httpListen: parseHostPort(s.http_listen, "http_listen"),
+    grpcListen: parseHostPort(s.grpc_listen, "grpc_listen"),
+    dataDir: s.data_dir,
+    databaseUrl: s.database_url,
+    logLevel: s.log_level,
+    insecureNoAuth: s.insecure_no_auth,
+    tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
+    ingest: { maxFutureSkewMs: s.ingest.max_future_skew, maxQueuedRows: s.ingest.max_queued_rows, maxMessageBytes: s.ingest.max_message_bytes },
+  };
+}
+
+export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): CollectorCommand {
+  let parsed;
   try {
-    ({ values } = parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: {
-        "http-listen": { type: "string" },
+        config: { type: "string" },
         "grpc-listen": { type: "string" },
+        "http-listen": { type: "string" },
         "data-dir": { type: "string" },
         "log-level": { type: "string" },
+        "insecure-no-auth": { type: "boolean" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "tls-client-ca": { type: "string" },
+        "max-future-skew": { type: "string" },
+        name: { type: "string" },
+        "any-host": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-      allowPositionals: false,
-    }));
+      allowPositionals: true,
+    });
   } catch (err) {
     throw new CollectorError(CollectorErrors.BAD_CONFIG, `${(err as Error).message}\n\n${USAGE}`);
   }
-  if (values.help) return "help";
-  const pick = (flag: string, envName: string, def: string): [string, string] => {
-    const v = (values as Record<string, string | undefined>)[flag];
-    if (v !== undefined) return [v, `--${flag}`];
-    const e = env[envName];
-    if (e !== undefined && e !== "") return [e, envName];
-    return [def, `--${flag}`];
-  };
-  const hostPort = (flag: string, envName: string, def: string): HostPort => {
-    const [v, where] = pick(flag, envName, def);
-    try {
-      return parseHostPort(v, where);
-    } catch (err) {
-      throw new CollectorError(CollectorErrors.BAD_CONFIG, (err as VigilError).message);
-    }
-  };
-  const logLevel = pick("log-level", "VIGIL_LOG_LEVEL", "info")[0];
-  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
-    throw new CollectorError(CollectorErrors.BAD_CONFIG, `--log-level: expected trace|debug|info|warn|error, got ${JSON.stringify(logLevel)}`);
+  const { values, positionals } = parsed;
+  const first = positionals[0] ?? "serve";
+  if (!["serve", "check-config", "token"].includes(first)) {
+    throw new CollectorError(CollectorErrors.BAD_CONFIG, `unknown command ${JSON.stringify(first)}\n\n${USAGE}`);
   }
-  const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new CollectorError(CollectorErrors.BAD_CONFIG, `DATABASE_URL: expected a postgres:// URL`);
-  }
+  const explicit = values.config ?? env.VIGIL_CONFIG;
+  const file = explicit ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
   return {
-    httpListen: hostPort("http-listen", "VIGIL_HTTP_LISTEN", DEFAULTS.httpListen),
-    grpcListen: hostPort("grpc-listen", "VIGIL_GRPC_LISTEN", DEFAULTS.grpcListen),
-    dataDir: pick("data-dir", "VIGIL_DATA_DIR", DEFAULTS.dataDir)[0],
-    databaseUrl,
-    logLevel,
+    command: values.help ? "help" : (first as CollectorCommand["command"]),
+    rest: positionals.slice(1),
+    flags: values,
+    load: (e = env) => {
+      try {
+        return toConfig(loadSettings(schema, SPECS, { file, fileRequired: explicit !== undefined, env: e, flags: values }));
+      } catch (err) {
+        if (err instanceof VigilError) throw new CollectorError(CollectorErrors.BAD_CONFIG, err.message);
+        throw err;
+      }
+    },
   };
 }

@@ -1,14 +1,30 @@
 import { createLogger, VigilError } from "@vigil/shared";
-import { loadConfig, USAGE } from "./config.js";
+import { runTokenCommand } from "./cli/token-command.js";
+import { parseCollectorCommand, USAGE } from "./config.js";
 import { startCollector } from "./service.js";
 
-async function main(): Promise<void> {
-  const config = loadConfig(process.argv.slice(2), process.env);
-  if (config === "help") {
+async function main(): Promise<number> {
+  const cmd = parseCollectorCommand(process.argv.slice(2), process.env);
+  if (cmd.command === "help") {
     console.log(USAGE);
-    return;
+    return 0;
+  }
+  const config = cmd.load();
+  if (cmd.command === "check-config") {
+    console.log(JSON.stringify({ ...config, databaseUrl: config.databaseUrl ? "[set]" : undefined }, null, 2));
+    return 0;
   }
   const log = createLogger("vigil-collector", config.logLevel);
+  if (cmd.command === "token") {
+    return runTokenCommand({
+      config,
+      args: cmd.rest,
+      name: typeof cmd.flags.name === "string" ? cmd.flags.name : undefined,
+      anyHost: cmd.flags["any-host"] === true,
+      log,
+      out: (l) => console.log(l),
+    });
+  }
   const svc = await startCollector({ config, log });
   let stopping = false;
   const stop = (signal: string) => {
@@ -25,10 +41,26 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGHUP", () => {
+    // Listen addresses, TLS and storage are bound at start; what can change live is applied here.
+    try {
+      const next = cmd.load();
+      log.level = next.logLevel;
+      log.info({ logLevel: next.logLevel }, "configuration reloaded (listen addresses, TLS and storage changes need a restart)");
+    } catch (err) {
+      log.error({ err: (err as Error).message }, "configuration reload failed; keeping the running configuration");
+    }
+  });
+  return -1;
 }
 
-main().catch((err: unknown) => {
-  const msg = err instanceof VigilError ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`vigil-collector: ${msg}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const msg = err instanceof VigilError ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`vigil-collector: ${msg}\n`);
+    process.exit(1);
+  },
+);

@@ -1,18 +1,18 @@
 // The composition root: every part of the collector is built and wired here, and nowhere else.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
 import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
-import { startGrpcServer } from "./ingest/grpc-server.js";
-import { newIngestStats, type IngestStats, type IngestStorage } from "./ingest/ports.js";
-import { openDatabase } from "./storage/database.js";
+import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
+import { newIngestStats, noAuth, type IngestStats, type IngestStorage } from "./ingest/ports.js";
+import { openStorage } from "./storage/open.js";
 import { registerHost } from "./storage/host-store.js";
 import { PostgresMetricsReader } from "./storage/metrics-reader.js";
-import { migrate } from "./storage/migrator.js";
-import { PartitionManager } from "./storage/partitions.js";
 import { StorageReadiness } from "./storage/readiness.js";
 import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
+import { TokenStore } from "./storage/token-store.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -30,31 +30,39 @@ export interface CollectorService {
 
 const HOUR = 3_600_000;
 
-export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
-  const store = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const { db } = store;
-  const migrated = await migrate(db);
-  log.info({ storage: store.kind, timescale: migrated.timescale, applied: migrated.applied }, "storage ready");
+function loadTls(config: CollectorConfig): GrpcTls | undefined {
+  const { cert, key, clientCa } = config.tls;
+  if (!cert || !key) return undefined;
+  return { cert: readFileSync(cert), key: readFileSync(key), clientCa: clientCa ? readFileSync(clientCa) : undefined };
+}
 
-  const partitions = new PartitionManager(db, migrated.timescale);
-  await partitions.ensureAround(clock.now());
+export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
+  const tls = loadTls(config);
+  const storage = await openStorage(config, log, clock);
+  const { db, partitions } = storage;
   const partitionTimer = setInterval(() => {
     partitions.ensureAround(clock.now()).catch((err: Error) => log.warn({ err: err.message }, "partition maintenance failed"));
   }, HOUR);
   partitionTimer.unref();
 
-  const writer = new SampleWriter({ db, partitions, maxQueuedRows: 200_000, maxRowsPerCommit: 20_000 });
+  const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
   const series = new SeriesRegistry(db);
-  const storage: IngestStorage = {
+  const ingestStorage: IngestStorage = {
     registerHost: (h) => registerHost(db, h),
     resolveSeries: (hostId, keys) => series.resolve(hostId, keys),
     enqueue: (p) => writer.enqueue(p),
+    full: () => writer.full,
   };
+  if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
+  if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
   const ingestStats = newIngestStats();
   const grpc = await startGrpcServer({
     listen: config.grpcListen,
-    maxMessageBytes: 16 * 1024 * 1024,
-    storage,
+    tls,
+    maxMessageBytes: config.ingest.maxMessageBytes,
+    maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+    storage: ingestStorage,
+    auth: config.insecureNoAuth ? noAuth : new TokenStore(db),
     clock,
     log: log.child({ component: "ingest" }),
     collectorId: randomUUID(),
@@ -67,19 +75,19 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
 
   const grpcAddress = formatHostPort({ host: config.grpcListen.host, port: grpc.port });
   const httpUrl = `http://${formatHostPort({ host: config.httpListen.host === "0.0.0.0" ? "127.0.0.1" : config.httpListen.host, port: httpPort })}`;
-  log.info({ http: httpUrl, grpc: grpcAddress }, "collector listening");
+  log.info({ http: httpUrl, grpc: grpcAddress, tls: tls ? (tls.clientCa ? "mtls" : "tls") : "off", auth: config.insecureNoAuth ? "off" : "token" }, "collector listening");
 
   return {
     httpUrl,
     grpcAddress,
-    storageKind: store.kind,
+    storageKind: storage.kind,
     ingestStats,
     async stop() {
       clearInterval(partitionTimer);
       await grpc.close();
       await writer.close();
       await http.close();
-      await store.close();
+      await storage.close();
     },
   };
 }

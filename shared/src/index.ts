@@ -6,3 +6,4 @@ export * from "./backoff.js";
 export * from "./labels.js";
 export * from "./logger.js";
 export * from "./version.js";
+export * from "./settings.js";

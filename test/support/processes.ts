@@ -1,7 +1,9 @@
 // Starts the shipped binaries (built by `pnpm build`) as child processes, as a user would run them.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -66,8 +68,17 @@ export interface CollectorProc extends Proc {
 }
 
 /** Starts a collector on free ports (or the given ones) and waits until it listens. */
-export async function startCollector(opts: { databaseUrl?: string; dataDir?: string; grpcPort?: number; httpPort?: number; args?: string[] }): Promise<CollectorProc> {
+export async function startCollector(opts: {
+  databaseUrl?: string;
+  dataDir?: string;
+  grpcPort?: number;
+  httpPort?: number;
+  args?: string[];
+  /** Token auth on (default off: most tests are not about auth). */
+  auth?: boolean;
+}): Promise<CollectorProc> {
   const args = [
+    ...(opts.auth ? [] : ["--insecure-no-auth"]),
     "--http-listen", `127.0.0.1:${opts.httpPort ?? 0}`,
     "--grpc-listen", `127.0.0.1:${opts.grpcPort ?? 0}`,
     ...(opts.dataDir ? ["--data-dir", opts.dataDir] : []),
@@ -78,8 +89,10 @@ export async function startCollector(opts: { databaseUrl?: string; dataDir?: str
   return { ...p, httpUrl: String(l.http), grpcAddress: String(l.grpc) };
 }
 
-export function startAgent(args: string[]): Proc {
-  return start(AGENT_BIN, args, {});
+/** Starts an agent; unless the args name one, its spool goes to a fresh temporary directory. */
+export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const spool = args.includes("--spool-dir") ? [] : ["--spool-dir", mkdtempSync(join(tmpdir(), "vigil-spool-"))];
+  return start(AGENT_BIN, [...spool, ...args], env);
 }
 
 export async function getJson<T>(url: string): Promise<T> {

@@ -5,69 +5,93 @@ import { AgentMessageSchema, IngestClient, type AgentMessage, type CollectorMess
 import { Backoff, type Clock, type Logger } from "@vigil/shared";
 import type { PendingBatch } from "../batch.js";
 import type { SeriesTable } from "../series-table.js";
-import type { PendingQueue } from "./pending-queue.js";
+import type { Spool, SpooledBatch } from "../spool/index.js";
+import type { ChannelSetup } from "./credentials.js";
 
 export interface CollectorLinkOptions {
   address: string;
-  credentials: grpc.ChannelCredentials;
+  channel: ChannelSetup;
+  token?: string;
   hello: () => Hello;
   series: SeriesTable;
-  pending: PendingQueue;
+  spool: Spool;
   clock: Clock;
   log: Logger;
+  /** Backlog batches replayed per second after a reconnect, alongside live ticks. */
+  replayPerSecond?: number;
   backoff?: Backoff;
 }
 
 export interface LinkState {
   connected: boolean;
-  /** Collector time minus agent time, from the last Welcome (ms). */
+  /** Collector time minus agent time at the last Welcome (ms). */
   skewMs: number;
-  lastAckedSeq: number;
+  rejectedBatches: number;
 }
 
 type Call = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 
+const SKEW_WARN_MS = 2000;
+const REPLAY_WINDOW = 256; // backlog batches sent but not yet acked
+const REPLAY_TICK_MS = 100;
+
 /**
- * The agent's one stream to the collector: Hello, then every pending batch in order, new ones as they come;
- * acks release batches. On any failure it reconnects with backoff and resends whatever was not acked.
+ * The agent's one stream to the collector. Every batch is in the spool before it is sent; an Ack removes it.
+ * After (re)connecting, new ticks go out at once while the backlog (everything unacked from before) is replayed
+ * in seq order at a bounded rate, so fresh data stays fresh and the collector is not flooded.
  */
 export class CollectorLink {
-  readonly state: LinkState = { connected: false, skewMs: 0, lastAckedSeq: 0 };
+  readonly state: LinkState = { connected: false, skewMs: 0, rejectedBatches: 0 };
   private readonly client: IngestClient;
   private readonly backoff: Backoff;
+  private readonly replayPerTick: number;
   private call: Call | undefined;
   private declared = new Set<number>();
-  private sentThrough = 0;
   private welcomed = false;
-  private sending = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private replayTimer: NodeJS.Timeout | undefined;
+  /** Backlog is seq ≤ replayUntil; the replay has sent through replayCursor. */
+  private replayUntil = 0;
+  private replayCursor = 0;
+  private inflightReplay = new Set<number>();
+  private live: PendingBatch[] = [];
+  private pausedUntil = 0;
 
   constructor(private readonly opts: CollectorLinkOptions) {
-    this.client = new IngestClient(opts.address, opts.credentials, {
+    this.client = new IngestClient(opts.address, opts.channel.credentials, {
+      ...opts.channel.options,
       "grpc.keepalive_time_ms": 20_000,
       "grpc.keepalive_timeout_ms": 10_000,
       "grpc.max_send_message_length": 16 * 1024 * 1024,
     });
     this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
+    this.replayPerTick = Math.max(1, Math.round(((opts.replayPerSecond ?? 200) * REPLAY_TICK_MS) / 1000));
   }
 
   start(): void {
     this.connect();
   }
 
-  /** A new tick's batch is in the pending queue: send it if the stream is up. */
-  flush(): void {
-    void this.sendPending();
+  /** A new tick, already in the spool: send it now if the stream is up (else it waits in the spool). */
+  send(b: PendingBatch): void {
+    if (!this.welcomed) return;
+    this.live.push(b);
+    this.sendLive();
+  }
+
+  get replaying(): boolean {
+    return this.welcomed && this.replayCursor < this.replayUntil;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.replayTimer);
     const call = this.call;
     if (call) {
       call.end();
-      // Give in-flight acks a moment so a clean stop leaves little to resend.
+      // A moment for in-flight acks, so a clean stop leaves little to resend.
       await Promise.race([once(call, "close").catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
       call.cancel();
     }
@@ -76,70 +100,108 @@ export class CollectorLink {
 
   private connect(): void {
     if (this.stopped) return;
-    const call = this.client.connect(new grpc.Metadata());
+    const md = new grpc.Metadata();
+    if (this.opts.token) md.set("authorization", `Bearer ${this.opts.token}`);
+    const call = this.client.connect(md);
     this.call = call;
     this.declared = new Set();
-    this.sentThrough = 0;
     this.welcomed = false;
     call.on("data", (m: CollectorMessage) => this.onMessage(m));
-    call.on("error", (err: grpc.ServiceError) => this.onClosed(call, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
-    call.on("end", () => this.onClosed(call, "collector ended the stream"));
+    call.on("error", (err: grpc.ServiceError) => this.onClosed(call, err.code, err.details || err.message));
+    call.on("end", () => this.onClosed(call, grpc.status.OK, "collector ended the stream"));
     call.write(create(AgentMessageSchema, { msg: { case: "hello", value: this.opts.hello() } }));
   }
 
   private onMessage(m: CollectorMessage): void {
     switch (m.msg.case) {
-      case "welcome": {
-        const w = m.msg.value;
-        this.state.connected = true;
-        this.state.skewMs = Number(w.serverTimeMs) - this.opts.clock.now();
-        this.welcomed = true;
-        this.backoff.reset();
-        const committed = Number(w.lastCommittedSeq);
-        this.opts.pending.ackThrough(committed);
-        this.opts.log.info({ collector: w.collectorId, lastCommittedSeq: committed, pending: this.opts.pending.size }, "connected to collector");
-        void this.sendPending();
-        break;
+      case "welcome":
+        return this.onWelcome(Number(m.msg.value.serverTimeMs), m.msg.value.collectorId, Number(m.msg.value.lastCommittedSeq));
+      case "ack": {
+        const seq = Number(m.msg.value.seq);
+        if (m.msg.value.rejected) {
+          this.state.rejectedBatches++;
+          this.opts.log.warn({ seq, reason: m.msg.value.rejected }, "collector refused a batch; dropping it");
+        }
+        this.opts.spool.ack(seq);
+        this.inflightReplay.delete(seq);
+        return;
       }
-      case "ack":
-        this.state.lastAckedSeq = Number(m.msg.value.seq);
-        this.opts.pending.ackThrough(this.state.lastAckedSeq);
-        break;
       case "slow":
-        // Handled by spooling in a later version; the stream's own flow control already holds writes.
-        break;
+        this.pausedUntil = this.opts.clock.now() + m.msg.value.downMs;
+        return;
     }
   }
 
-  private onClosed(call: Call, reason: string): void {
+  private onWelcome(serverTimeMs: number, collectorId: string, lastCommittedSeq: number): void {
+    this.state.connected = true;
+    this.state.skewMs = serverTimeMs - this.opts.clock.now();
+    if (Math.abs(this.state.skewMs) > SKEW_WARN_MS) {
+      this.opts.log.warn({ skewMs: this.state.skewMs }, "this host's clock differs from the collector's; points may be refused or misplaced");
+    }
+    this.welcomed = true;
+    this.backoff.reset();
+    // Everything in the spool now is backlog: it was never acked (commits are idempotent, so resending is safe).
+    this.replayUntil = this.opts.spool.lastSeq();
+    this.replayCursor = 0;
+    this.inflightReplay.clear();
+    this.live = [];
+    this.opts.log.info({ collector: collectorId, lastCommittedSeq, backlog: this.opts.spool.stats.pendingBatches }, "connected to collector");
+    clearInterval(this.replayTimer);
+    this.replayTimer = setInterval(() => this.replayStep(), REPLAY_TICK_MS);
+    this.replayStep();
+  }
+
+  private onClosed(call: Call, code: grpc.status, reason: string): void {
     if (call !== this.call) return;
     this.call = undefined;
     this.state.connected = false;
     this.welcomed = false;
+    clearInterval(this.replayTimer);
     call.removeAllListeners("data");
     if (this.stopped) return;
     const delay = this.backoff.next();
-    this.opts.log.warn({ reason, retryInMs: delay, pending: this.opts.pending.size }, "collector stream closed; reconnecting");
+    const level = code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED ? "error" : "warn";
+    this.opts.log[level]({ code: grpc.status[code] ?? code, reason, retryInMs: delay, spooled: this.opts.spool.stats.pendingBatches }, "collector stream closed; reconnecting");
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
-  private async sendPending(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (this.welcomed && this.call) {
-        const call = this.call;
-        const next = this.opts.pending.after(this.sentThrough);
-        if (next.length === 0) break;
-        for (const b of next) {
-          if (call !== this.call || !this.welcomed) break;
-          this.sentThrough = b.seq;
-          if (!call.write(this.toMessage(b))) await Promise.race([once(call, "drain"), once(call, "close")]);
-        }
-      }
-    } finally {
-      this.sending = false;
+  private paused(): boolean {
+    return this.opts.clock.now() < this.pausedUntil;
+  }
+
+  private sendLive(): void {
+    const call = this.call;
+    if (!call || !this.welcomed || this.paused()) return;
+    while (this.live.length > 0) this.write(call, this.toMessage(this.live.shift()!));
+  }
+
+  private replayStep(): void {
+    const call = this.call;
+    if (!call || !this.welcomed || this.paused()) return;
+    this.sendLive(); // live ticks held by a Slow go first
+    if (this.replayCursor >= this.replayUntil) return;
+    const room = Math.min(this.replayPerTick, REPLAY_WINDOW - this.inflightReplay.size);
+    if (room <= 0) return;
+    const page = this.opts.spool.readUnacked(this.replayCursor, room).filter((b) => b.seq <= this.replayUntil);
+    if (page.length === 0) {
+      this.replayCursor = this.replayUntil;
+      this.opts.log.info("backlog replayed");
+      return;
     }
+    for (const b of page) {
+      this.inflightReplay.add(b.seq);
+      this.replayCursor = b.seq;
+      this.write(call, this.toMessage(this.fromSpool(b)));
+    }
+  }
+
+  private write(call: Call, msg: AgentMessage): void {
+    // grpc-js buffers what HTTP/2 flow control holds back; the replay window bounds how much that can be.
+    call.write(msg);
+  }
+
+  private fromSpool(b: SpooledBatch): PendingBatch {
+    return { seq: b.seq, timeMs: b.timeMs, refs: b.series.map((s) => this.opts.series.ref(s.metric, s.labels)), values: b.values };
   }
 
   private toMessage(b: PendingBatch): AgentMessage {

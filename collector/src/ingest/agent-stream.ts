@@ -3,28 +3,43 @@ import * as grpc from "@grpc/grpc-js";
 import { CollectorMessageSchema, type AgentMessage, type Batch, type CollectorMessage, type Hello } from "@vigil/proto";
 import type { Clock, Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
-import type { IngestStats, IngestStorage } from "./ports.js";
+import type { AgentAuthenticator, IngestStats, IngestStorage } from "./ports.js";
 import { validateBatch } from "./validate.js";
 
 export interface AgentStreamDeps {
   storage: IngestStorage;
+  auth: AgentAuthenticator;
   clock: Clock;
   log: Logger;
   collectorId: string;
   stats: IngestStats;
+  /** Batches stamped further ahead of the collector's clock are refused (counted, logged, acked as rejected). */
+  maxFutureSkewMs: number;
 }
 
 type Call = grpc.ServerDuplexStream<AgentMessage, CollectorMessage>;
+type Identity = { name: string; anyHost: boolean };
+type StreamHost = { id: number; name: string };
+
+// How long an agent is asked to hold new batches when the write queue is full.
+const SLOW_DOWN_MS = 1000;
 
 let nextStreamId = 1;
 
-/** One agent's stream: Hello → Welcome, then batches → storage → Ack(seq) after commit. */
+function bearer(call: Call): string | undefined {
+  const v = call.metadata.get("authorization")[0];
+  const s = typeof v === "string" ? v : v?.toString();
+  return s?.replace(/^Bearer\s+/i, "") || undefined;
+}
+
+/** One agent's stream: token check, Hello → Welcome, then batches → storage → Ack(seq) after commit. */
 export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promise<void> {
   const streamId = nextStreamId++;
-  const { storage, log, stats } = deps;
+  const { log, stats } = deps;
   const refs = new Map<number, number>(); // ref → series id
-  let host: { id: number; name: string } | undefined;
+  let host: StreamHost | undefined;
   let failed = false;
+  let lastSlowAt = 0;
   stats.streamsOpen++;
 
   const fail = (code: grpc.status, details: string) => {
@@ -35,21 +50,41 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
   const send = (msg: CollectorMessage) => {
     if (!failed && !call.cancelled && call.writable) call.write(msg);
   };
+  const ack = (seq: bigint, rejected = "") => send(create(CollectorMessageSchema, { msg: { case: "ack", value: { seq, rejected } } }));
 
   try {
+    const who = await deps.auth.authenticate(bearer(call));
+    if (!who.ok) {
+      stats.authFailures++;
+      log.warn({ peer: call.getPeer(), reason: who.reason }, "agent rejected: authentication failed");
+      return fail(grpc.status.UNAUTHENTICATED, who.reason);
+    }
     for await (const msg of call as AsyncIterable<AgentMessage>) {
       if (failed) break;
       if (msg.msg.case === "hello") {
         if (host) throw new CollectorError(CollectorErrors.PROTOCOL, "Hello sent twice on one stream");
-        host = await welcome(msg.msg.value, deps, send);
+        host = await welcome(msg.msg.value, who, deps, send);
       } else if (msg.msg.case === "batch") {
         if (!host) throw new CollectorError(CollectorErrors.PROTOCOL, "the first message on a stream must be Hello");
-        const { committed } = await ingestBatch(msg.msg.value, host.id, streamId, refs, deps);
-        const seq = msg.msg.value.seq;
+        const b = msg.msg.value;
+        const ahead = Number(b.timeMs) - deps.clock.now();
+        if (ahead > deps.maxFutureSkewMs) {
+          stats.batchesRejectedFuture++;
+          const reason = `batch seq ${b.seq} is stamped ${Math.round(ahead / 1000)}s in the future (limit ${deps.maxFutureSkewMs / 1000}s): fix the host's clock`;
+          log.warn({ host: host.name, seq: Number(b.seq) }, reason);
+          ack(b.seq, reason);
+          continue;
+        }
+        if (deps.storage.full() && deps.clock.now() - lastSlowAt >= SLOW_DOWN_MS) {
+          lastSlowAt = deps.clock.now();
+          stats.slowDowns++;
+          send(create(CollectorMessageSchema, { msg: { case: "slow", value: { downMs: SLOW_DOWN_MS } } }));
+        }
+        const { committed } = await ingestBatch(b, host, streamId, refs, deps);
         committed.then(
-          () => send(create(CollectorMessageSchema, { msg: { case: "ack", value: { seq } } })),
+          () => ack(b.seq),
           (err: Error) => {
-            log.warn({ host: host?.name, seq: Number(seq), err: err.message }, "batch not committed; closing stream so the agent replays");
+            log.warn({ host: host?.name, seq: Number(b.seq), err: err.message }, "batch not committed; closing stream so the agent resends");
             fail(grpc.status.UNAVAILABLE, err.message);
           },
         );
@@ -63,6 +98,10 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
       stats.protocolErrors++;
       log.warn({ host: host?.name, peer: call.getPeer(), err: err.message }, "protocol error from agent");
       fail(grpc.status.INVALID_ARGUMENT, err.message);
+    } else if (err instanceof CollectorError && err.code === CollectorErrors.UNAUTHORIZED_HOST) {
+      stats.authFailures++;
+      log.warn({ peer: call.getPeer(), err: err.message }, "agent rejected");
+      fail(grpc.status.PERMISSION_DENIED, err.message);
     } else if (!call.cancelled) {
       log.warn({ host: host?.name, err: (err as Error).message }, "agent stream failed");
       fail(grpc.status.UNAVAILABLE, (err as Error).message);
@@ -72,8 +111,11 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
   }
 }
 
-async function welcome(h: Hello, deps: AgentStreamDeps, send: (m: CollectorMessage) => void): Promise<{ id: number; name: string }> {
+async function welcome(h: Hello, who: Identity, deps: AgentStreamDeps, send: (m: CollectorMessage) => void): Promise<StreamHost> {
   if (!h.hostname) throw new CollectorError(CollectorErrors.PROTOCOL, "Hello.hostname is empty");
+  if (!who.anyHost && who.name !== h.hostname) {
+    throw new CollectorError(CollectorErrors.UNAUTHORIZED_HOST, `this token is for host ${JSON.stringify(who.name)}, not ${JSON.stringify(h.hostname)}`);
+  }
   const reg = await deps.storage.registerHost({
     name: h.hostname,
     agentId: h.agentId || h.hostname,
@@ -97,23 +139,23 @@ async function welcome(h: Hello, deps: AgentStreamDeps, send: (m: CollectorMessa
   return { id: reg.id, name: h.hostname };
 }
 
-async function ingestBatch(b: Batch, hostId: number, streamId: number, refs: Map<number, number>, deps: AgentStreamDeps): Promise<{ committed: Promise<void> }> {
+async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: Map<number, number>, deps: AgentStreamDeps): Promise<{ committed: Promise<void> }> {
   deps.stats.batchesReceived++;
   if (b.declare.length > 0) {
     for (const d of b.declare) {
       if (!d.metric) throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: series ref ${d.ref} has an empty metric name`);
     }
-    const ids = await deps.storage.resolveSeries(hostId, b.declare);
+    const ids = await deps.storage.resolveSeries(host.id, b.declare);
     b.declare.forEach((d, i) => refs.set(d.ref, ids[i]!));
   }
   const points = validateBatch(b, refs);
   deps.stats.pointsReceived += b.values.length;
   if (points.nonFinite > 0) {
     deps.stats.pointsRejectedNonFinite += points.nonFinite;
-    deps.log.warn({ hostId, seq: Number(b.seq), dropped: points.nonFinite }, "dropped NaN/Inf values");
+    deps.log.warn({ host: host.name, seq: Number(b.seq), dropped: points.nonFinite }, "dropped NaN/Inf values");
   }
   return deps.storage.enqueue({
-    hostId,
+    hostId: host.id,
     streamId,
     seq: Number(b.seq),
     timeMs: Number(b.timeMs),

@@ -3,8 +3,17 @@ import { ingestServiceDefinition } from "@vigil/proto";
 import { formatHostPort, type HostPort } from "@vigil/shared";
 import { serveAgentStream, type AgentStreamDeps } from "./agent-stream.js";
 
+export interface GrpcTls {
+  cert: Buffer;
+  key: Buffer;
+  /** When set, agents must present a client certificate signed by this CA (mTLS). */
+  clientCa?: Buffer;
+}
+
 export interface GrpcServerOptions extends AgentStreamDeps {
   listen: HostPort;
+  /** Plaintext when absent. */
+  tls?: GrpcTls;
   /** Largest message accepted, so one oversized batch cannot exhaust memory. */
   maxMessageBytes: number;
 }
@@ -12,6 +21,11 @@ export interface GrpcServerOptions extends AgentStreamDeps {
 export interface RunningGrpcServer {
   port: number;
   close(): Promise<void>;
+}
+
+function credentials(tls: GrpcTls | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
 }
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
@@ -24,7 +38,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     connect: (call: Parameters<typeof serveAgentStream>[0]) => void serveAgentStream(call, opts),
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(formatHostPort(opts.listen), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(formatHostPort(opts.listen), credentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     port,

@@ -27,6 +27,8 @@ export interface IngestStorage {
   resolveSeries(hostId: number, series: readonly { metric: string; labels: Labels }[]): Promise<number[]>;
   /** Waits for room in the write queue; `committed` settles once the points are committed. */
   enqueue(points: ResolvedPoints): Promise<{ committed: Promise<void> }>;
+  /** The write queue is at its bound: agents are asked to slow down. */
+  full(): boolean;
 }
 
 export interface IngestStats {
@@ -35,8 +37,22 @@ export interface IngestStats {
   pointsReceived: number;
   pointsRejectedNonFinite: number;
   protocolErrors: number;
+  authFailures: number;
+  batchesRejectedFuture: number;
+  slowDowns: number;
 }
 
 export function newIngestStats(): IngestStats {
-  return { streamsOpen: 0, batchesReceived: 0, pointsReceived: 0, pointsRejectedNonFinite: 0, protocolErrors: 0 };
+  return { streamsOpen: 0, batchesReceived: 0, pointsReceived: 0, pointsRejectedNonFinite: 0, protocolErrors: 0, authFailures: 0, batchesRejectedFuture: 0, slowDowns: 0 };
 }
+
+export type AuthResult = { ok: true; name: string; anyHost: boolean } | { ok: false; reason: string };
+
+export interface AgentAuthenticator {
+  authenticate(token: string | undefined): Promise<AuthResult>;
+}
+
+/** --insecure-no-auth: every agent is accepted under any hostname. */
+export const noAuth: AgentAuthenticator = {
+  authenticate: async () => ({ ok: true, name: "*", anyHost: true }),
+};

@@ -29,8 +29,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase>
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: "postgres", close: () => db.destroy() };
   }
-  const { mkdirSync } = await import("node:fs");
-  mkdirSync(opts.dataDir, { recursive: true });
   const { PGlite } = await import("@electric-sql/pglite");
   const { createPgConfig } = await import("@electric-sql/pglite/node-postgres");
   const pglite = await PGlite.create(`${opts.dataDir}/pglite`);

@@ -32,6 +32,16 @@ export interface SamplesTable {
   value: number;
 }
 
+export interface AgentTokensTable {
+  id: string;
+  name: string;
+  hash: Buffer;
+  any_host: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface MigrationsTable {
   id: string;
   applied_at: ColumnType<Date, Date | string | undefined, never>;
@@ -41,5 +51,6 @@ export interface Database {
   hosts: HostsTable;
   series: SeriesTable;
   samples: SamplesTable;
+  agent_tokens: AgentTokensTable;
   vigil_migrations: MigrationsTable;
 }
