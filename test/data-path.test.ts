@@ -87,6 +87,15 @@ function readBack(kind: "postgres" | "pglite") {
     assert.equal((await fetch(`${collector.httpUrl}/readyz`)).status, 200);
     assert.equal((await fetch(`${collector.httpUrl}/healthz`)).status, 200);
   });
+
+  test("/metrics reports the collector's own ingest and storage counters", async () => {
+    const text = await (await fetch(`${collector.httpUrl}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    assert.ok(value("vigil_ingest_batches_total") > 0, "batches counted");
+    assert.ok(value("vigil_storage_committed_rows_total") > 0, "rows counted");
+    assert.equal(value("vigil_ingest_auth_failures_total"), 0);
+    assert.equal(value("vigil_ingest_streams"), 1);
+  });
 }
 
 describe("data path on Postgres", { skip: skipWithoutPostgres() }, () => readBack("postgres"));

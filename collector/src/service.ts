@@ -13,6 +13,7 @@ import { StorageReadiness } from "./storage/readiness.js";
 import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
+import { createSelfMetrics } from "./telemetry/self-metrics.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -69,7 +70,13 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     stats: ingestStats,
   });
 
-  const http = buildHttpServer({ reader: new PostgresMetricsReader(db), readiness: new StorageReadiness(db), clock, log: log.child({ component: "api" }) });
+  const http = buildHttpServer({
+    reader: new PostgresMetricsReader(db),
+    readiness: new StorageReadiness(db),
+    selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
+    clock,
+    log: log.child({ component: "api" }),
+  });
   await http.listen({ host: config.httpListen.host, port: config.httpListen.port });
   const httpPort = (http.server.address() as { port: number }).port;
 

@@ -183,15 +183,14 @@ export class CollectorLink {
     const room = Math.min(this.replayPerTick, REPLAY_WINDOW - this.inflightReplay.size);
     if (room <= 0) return;
     const page = this.opts.spool.readUnacked(this.replayCursor, room).filter((b) => b.seq <= this.replayUntil);
-    if (page.length === 0) {
-      this.replayCursor = this.replayUntil;
-      this.opts.log.info("backlog replayed");
-      return;
-    }
     for (const b of page) {
       this.inflightReplay.add(b.seq);
       this.replayCursor = b.seq;
       this.write(call, this.toMessage(this.fromSpool(b)));
+    }
+    if (page.length === 0 || this.replayCursor >= this.replayUntil) {
+      this.replayCursor = this.replayUntil;
+      this.opts.log.info("backlog replayed");
     }
   }
 

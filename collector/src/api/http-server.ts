@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { registerHealthRoutes } from "./routes-health.js";
@@ -8,6 +9,8 @@ import type { MetricsReader, Readiness } from "./ports.js";
 export interface HttpServerOptions {
   reader: MetricsReader;
   readiness: Readiness;
+  /** The collector's own metrics, served at /metrics. */
+  selfMetrics: Registry;
   clock: Clock;
   log: Logger;
 }

@@ -1,0 +1,42 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { IngestStats } from "../ingest/ports.js";
+import type { WriterStats } from "../storage/sample-writer.js";
+
+export interface SelfMetricsSources {
+  ingest: IngestStats;
+  writer: WriterStats;
+}
+
+/** A counter that mirrors a monotonically growing number kept elsewhere (read at scrape time). */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const v = read();
+      if (v > seen) this.inc(v - seen);
+      seen = v;
+    },
+  });
+}
+
+/** The collector's own health in Prometheus format, served at /metrics. */
+export function createSelfMetrics({ ingest, writer }: SelfMetricsSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "vigil_collector_" });
+  new Gauge({ name: "vigil_ingest_streams", help: "Agent streams open now", registers: [registry], collect() { this.set(ingest.streamsOpen); } });
+  new Gauge({ name: "vigil_write_queue_rows", help: "Rows queued for storage, not yet committed", registers: [registry], collect() { this.set(writer.queuedRows); } });
+  mirroredCounter(registry, "vigil_ingest_batches_total", "Batches received from agents", () => ingest.batchesReceived);
+  mirroredCounter(registry, "vigil_ingest_points_total", "Points received from agents", () => ingest.pointsReceived);
+  mirroredCounter(registry, "vigil_ingest_points_rejected_nonfinite_total", "Points dropped because their value was NaN or Inf", () => ingest.pointsRejectedNonFinite);
+  mirroredCounter(registry, "vigil_ingest_batches_rejected_future_total", "Batches refused for being stamped too far in the future", () => ingest.batchesRejectedFuture);
+  mirroredCounter(registry, "vigil_ingest_protocol_errors_total", "Streams closed for a protocol error", () => ingest.protocolErrors);
+  mirroredCounter(registry, "vigil_ingest_auth_failures_total", "Agent streams refused: unknown, revoked or wrong-host tokens", () => ingest.authFailures);
+  mirroredCounter(registry, "vigil_ingest_slowdowns_total", "Slow-down requests sent to agents (write queue full)", () => ingest.slowDowns);
+  mirroredCounter(registry, "vigil_storage_committed_rows_total", "Sample rows committed", () => writer.committedRows);
+  mirroredCounter(registry, "vigil_storage_commits_total", "Write transactions committed", () => writer.commits);
+  mirroredCounter(registry, "vigil_storage_failed_commits_total", "Write transactions that failed", () => writer.failedCommits);
+  return registry;
+}
