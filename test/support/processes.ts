@@ -1,7 +1,7 @@
 // Starts the shipped binaries (built by `pnpm build`) as child processes, as a user would run them.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -91,8 +91,10 @@ export async function startCollector(opts: {
 
 /** Starts an agent; unless the args name one, its spool goes to a fresh temporary directory. */
 export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const spool = args.includes("--spool-dir") ? [] : ["--spool-dir", mkdtempSync(join(tmpdir(), "vigil-spool-"))];
-  return start(AGENT_BIN, [...spool, ...args], env);
+  const dir = args.includes("--spool-dir") ? undefined : mkdtempSync(join(tmpdir(), "vigil-spool-"));
+  const p = start(AGENT_BIN, [...(dir ? ["--spool-dir", dir] : []), ...args], env);
+  if (dir) p.child.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return p;
 }
 
 export async function getJson<T>(url: string): Promise<T> {

@@ -59,7 +59,8 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
       log.warn({ peer: call.getPeer(), reason: who.reason }, "agent rejected: authentication failed");
       return fail(grpc.status.UNAUTHENTICATED, who.reason);
     }
-    for await (const msg of call as AsyncIterable<AgentMessage>) {
+    // destroyOnReturn: false, so leaving the loop on an error keeps the call alive long enough to send its status.
+    for await (const msg of call.iterator({ destroyOnReturn: false }) as AsyncIterable<AgentMessage>) {
       if (failed) break;
       if (msg.msg.case === "hello") {
         if (host) throw new CollectorError(CollectorErrors.PROTOCOL, "Hello sent twice on one stream");
@@ -67,6 +68,8 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
       } else if (msg.msg.case === "batch") {
         if (!host) throw new CollectorError(CollectorErrors.PROTOCOL, "the first message on a stream must be Hello");
         const b = msg.msg.value;
+        // Declarations count even when the batch is refused: the agent will not repeat them on this stream.
+        await declareSeries(b, host, refs, deps);
         const ahead = Number(b.timeMs) - deps.clock.now();
         if (ahead > deps.maxFutureSkewMs) {
           stats.batchesRejectedFuture++;
@@ -139,15 +142,17 @@ async function welcome(h: Hello, who: Identity, deps: AgentStreamDeps, send: (m:
   return { id: reg.id, name: h.hostname };
 }
 
+async function declareSeries(b: Batch, host: StreamHost, refs: Map<number, number>, deps: AgentStreamDeps): Promise<void> {
+  if (b.declare.length === 0) return;
+  for (const d of b.declare) {
+    if (!d.metric) throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: series ref ${d.ref} has an empty metric name`);
+  }
+  const ids = await deps.storage.resolveSeries(host.id, b.declare);
+  b.declare.forEach((d, i) => refs.set(d.ref, ids[i]!));
+}
+
 async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: Map<number, number>, deps: AgentStreamDeps): Promise<{ committed: Promise<void> }> {
   deps.stats.batchesReceived++;
-  if (b.declare.length > 0) {
-    for (const d of b.declare) {
-      if (!d.metric) throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: series ref ${d.ref} has an empty metric name`);
-    }
-    const ids = await deps.storage.resolveSeries(host.id, b.declare);
-    b.declare.forEach((d, i) => refs.set(d.ref, ids[i]!));
-  }
   const points = validateBatch(b, refs);
   deps.stats.pointsReceived += b.values.length;
   if (points.nonFinite > 0) {

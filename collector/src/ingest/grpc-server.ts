@@ -34,7 +34,22 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  server.addService(ingestServiceDefinition, {
+  // Undecodable bytes never reach the stream handler (grpc-js answers INTERNAL itself); count and log them here.
+  const definition = {
+    connect: {
+      ...ingestServiceDefinition.connect,
+      requestDeserialize: (b: Buffer) => {
+        try {
+          return ingestServiceDefinition.connect.requestDeserialize(b);
+        } catch (err) {
+          opts.stats.protocolErrors++;
+          opts.log.warn({ bytes: b.length, err: (err as Error).message }, "malformed protobuf from agent");
+          throw new Error(`malformed AgentMessage (${b.length} bytes): ${(err as Error).message}`);
+        }
+      },
+    },
+  };
+  server.addService(definition, {
     connect: (call: Parameters<typeof serveAgentStream>[0]) => void serveAgentStream(call, opts),
   });
   const port = await new Promise<number>((resolve, reject) =>
