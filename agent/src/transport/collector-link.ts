@@ -34,6 +34,7 @@ type Call = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 const SKEW_WARN_MS = 2000;
 const REPLAY_WINDOW = 256; // backlog batches sent but not yet acked
 const REPLAY_TICK_MS = 100;
+const WELCOME_TIMEOUT_MS = 15_000;
 
 /**
  * The agent's one stream to the collector. Every batch is in the spool before it is sent; an Ack removes it.
@@ -42,7 +43,8 @@ const REPLAY_TICK_MS = 100;
  */
 export class CollectorLink {
   readonly state: LinkState = { connected: false, skewMs: 0, rejectedBatches: 0 };
-  private readonly client: IngestClient;
+  private client: IngestClient;
+  private welcomeTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private readonly replayPerTick: number;
   private call: Call | undefined;
@@ -59,18 +61,24 @@ export class CollectorLink {
   private pausedUntil = 0;
 
   constructor(private readonly opts: CollectorLinkOptions) {
-    this.client = new IngestClient(opts.address, opts.channel.credentials, {
-      ...opts.channel.options,
-      "grpc.keepalive_time_ms": 20_000,
-      "grpc.keepalive_timeout_ms": 10_000,
-      "grpc.max_send_message_length": 16 * 1024 * 1024,
-    });
+    this.client = this.newClient();
     this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
     this.replayPerTick = Math.max(1, Math.round(((opts.replayPerSecond ?? 200) * REPLAY_TICK_MS) / 1000));
   }
 
   start(): void {
     this.connect();
+  }
+
+  private newClient(): IngestClient {
+    return new IngestClient(this.opts.address, this.opts.channel.credentials, {
+      ...this.opts.channel.options,
+      "grpc.keepalive_time_ms": 20_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.max_send_message_length": 16 * 1024 * 1024,
+      // Own subchannel, so replacing a stuck client really drops its connection.
+      "grpc.use_local_subchannel_pool": 1,
+    });
   }
 
   /** A new tick, already in the spool: send it now if the stream is up (else it waits in the spool). */
@@ -87,6 +95,7 @@ export class CollectorLink {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.welcomeTimer);
     clearInterval(this.replayTimer);
     const call = this.call;
     if (call) {
@@ -110,6 +119,16 @@ export class CollectorLink {
     call.on("error", (err: grpc.ServiceError) => this.onClosed(call, err.code, err.details || err.message));
     call.on("end", () => this.onClosed(call, grpc.status.OK, "collector ended the stream"));
     call.write(create(AgentMessageSchema, { msg: { case: "hello", value: this.opts.hello() } }));
+    // grpc-js has no handshake timeout: a peer that accepts TCP and then says nothing (a load balancer with a dead
+    // backend) would hold the agent forever. No Welcome in time: drop the connection and start over.
+    clearTimeout(this.welcomeTimer);
+    this.welcomeTimer = setTimeout(() => {
+      if (this.call !== call || this.welcomed) return;
+      this.onClosed(call, grpc.status.DEADLINE_EXCEEDED, `no Welcome from the collector within ${WELCOME_TIMEOUT_MS / 1000}s`);
+      call.cancel();
+      this.client.close();
+      this.client = this.newClient();
+    }, WELCOME_TIMEOUT_MS);
   }
 
   private onMessage(m: CollectorMessage): void {
@@ -133,6 +152,7 @@ export class CollectorLink {
   }
 
   private onWelcome(serverTimeMs: number, collectorId: string, lastCommittedSeq: number): void {
+    clearTimeout(this.welcomeTimer);
     this.state.connected = true;
     this.state.skewMs = serverTimeMs - this.opts.clock.now();
     if (Math.abs(this.state.skewMs) > SKEW_WARN_MS) {
