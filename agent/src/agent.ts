@@ -2,6 +2,9 @@
 import { create } from "@bufbuild/protobuf";
 import { HelloSchema } from "@vigil/proto";
 import { systemClock, VIGIL_VERSION, type Clock, type Logger } from "@vigil/shared";
+import { createCheck } from "./checks/config.js";
+import { CheckScheduler } from "./checks/scheduler.js";
+import type { CheckResult } from "./checks/types.js";
 import { AgentSelfSource } from "./collectors/agent-self.js";
 import { defaultSources } from "./collectors/index.js";
 import type { MetricSource } from "./collectors/types.js";
@@ -30,6 +33,7 @@ export interface RunningAgent {
 interface Parts {
   sampler: Sampler;
   link: CollectorLink;
+  checks: CheckScheduler;
 }
 
 export function startAgent({ config, log, clock = systemClock, sources = defaultSources() }: AgentOptions): RunningAgent {
@@ -61,6 +65,8 @@ export function startAgent({ config, log, clock = systemClock, sources = default
         }),
     });
     const self = new AgentSelfSource(() => ({ spool: spool.stats, link: link.state }));
+    let checkResults: CheckResult[] = [];
+    const checks = new CheckScheduler({ checks: c.checks.map(createCheck), clock, log, onResult: (r) => checkResults.push(r) });
     // Seqs continue after the spool's, and are at least the start time in ms: a restarted agent whose spool was
     // lost still never reuses a seq (it ticked at most once a second since its previous start).
     const sampler = new Sampler({
@@ -70,6 +76,11 @@ export function startAgent({ config, log, clock = systemClock, sources = default
       clock,
       log,
       firstSeq: Math.max(spool.lastSeq() + 1, clock.now()),
+      takeCheckResults: () => {
+        const taken = checkResults;
+        checkResults = [];
+        return taken;
+      },
       onBatch: (b) => {
         spool.append(b, (ref) => series.def(ref));
         link.send(b);
@@ -77,7 +88,8 @@ export function startAgent({ config, log, clock = systemClock, sources = default
     });
     link.start();
     sampler.start();
-    return { sampler, link };
+    checks.start();
+    return { sampler, link, checks };
   };
 
   parts = build(config);
@@ -87,6 +99,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
     reload(next) {
       const old = parts;
       old.sampler.stop();
+      old.checks.stop();
       void old.link.stop();
       log.level = next.log_level;
       parts = build(next);
@@ -94,6 +107,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
     },
     async stop() {
       parts.sampler.stop();
+      parts.checks.stop();
       await parts.link.stop();
       spool.close();
     },

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings, zBytes, zDuration, zHostPort, zLabels, zLogLevel, type SettingSpec, VigilError } from "@vigil/shared";
 import { z } from "zod";
+import { checksSchema } from "./checks/config.js";
 import { AgentError, AgentErrors } from "./errors.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.yaml";
@@ -49,6 +50,7 @@ const schema = z
       })
       .strict()
       .default({}),
+    checks: checksSchema,
   })
   .strict()
   .superRefine((c, ctx) => {

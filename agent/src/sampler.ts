@@ -1,5 +1,7 @@
 import type { Clock, Logger } from "@vigil/shared";
 import type { PendingBatch } from "./batch.js";
+import { checkSamples } from "./checks/scheduler.js";
+import type { CheckResult } from "./checks/types.js";
 import type { MetricSource } from "./collectors/types.js";
 import type { SeriesTable } from "./series-table.js";
 
@@ -11,6 +13,8 @@ export interface SamplerOptions {
   log: Logger;
   /** First seq to use; see agent.ts for why it is time-based. */
   firstSeq: number;
+  /** Health-check results finished since the last tick; they travel in this tick's batch. */
+  takeCheckResults?: () => CheckResult[];
   onBatch(b: PendingBatch): void;
 }
 
@@ -51,7 +55,14 @@ export class Sampler {
         this.failing.add(source.name);
       }
     }
-    return { seq: this.seq++, timeMs, refs, values };
+    const checks = this.opts.takeCheckResults?.() ?? [];
+    for (const r of checks) {
+      for (const s of checkSamples(r)) {
+        refs.push(this.opts.series.ref(s.metric, s.labels));
+        values.push(s.value);
+      }
+    }
+    return { seq: this.seq++, timeMs, refs, values, ...(checks.length > 0 ? { checks } : {}) };
   }
 
   private schedule(): void {

@@ -64,13 +64,13 @@ function storageSuite(kind: "postgres" | "pglite") {
 
     const pending = [];
     for (let i = 0; i < 10; i++) {
-      pending.push((await writer.enqueue({ hostId: host.id, streamId: 1, seq: i + 1, timeMs: T0 + i * 1000, seriesIds: ids, values: [i / 10, 1 - i / 10] })).committed);
+      pending.push((await writer.enqueue({ hostId: host.id, streamId: 1, seq: i + 1, timeMs: T0 + i * 1000, seriesIds: ids, values: [i / 10, 1 - i / 10], checks: [] })).committed);
     }
     await Promise.all(pending);
     // Replaying the same batches (an agent that never got its acks) stores nothing twice.
     const replay = [];
     for (let i = 0; i < 10; i++) {
-      replay.push((await writer.enqueue({ hostId: host.id, streamId: 2, seq: i + 1, timeMs: T0 + i * 1000, seriesIds: ids, values: [i / 10, 1 - i / 10] })).committed);
+      replay.push((await writer.enqueue({ hostId: host.id, streamId: 2, seq: i + 1, timeMs: T0 + i * 1000, seriesIds: ids, values: [i / 10, 1 - i / 10], checks: [] })).committed);
     }
     await Promise.all(replay);
     await writer.close();
@@ -104,6 +104,34 @@ function storageSuite(kind: "postgres" | "pglite") {
     assert.equal((await reader.listHosts(Date.now() + 10_000))[0]!.up, false);
     const series = await reader.listSeries({ host: "web-1", limit: 10 });
     assert.equal(series.length, 2);
+  });
+
+  test("check runs keep history and a current state whose `since` moves only when the status changes", async () => {
+    const partitions = new PartitionManager(store.db, false);
+    const writer = new SampleWriter({ db: store.db, partitions, maxQueuedRows: 1000, maxRowsPerCommit: 100 });
+    const host = await registerHost(store.db, hello);
+    const run = (status: number, t: number, message: string) => ({ name: "db", kind: "postgres", status, durationSeconds: 0.01, message, timeMs: T0 + t });
+    const write = async (seq: number, checks: ReturnType<typeof run>[]) =>
+      (await writer.enqueue({ hostId: host.id, streamId: 9, seq: 100 + seq, timeMs: T0 + seq * 1000, seriesIds: [], values: [], checks })).committed;
+    await write(1, [run(0, 1000, "ok")]);
+    await write(2, [run(0, 2000, "ok")]);
+    await write(3, [run(2, 3000, "connection refused")]);
+    await write(4, [run(2, 4000, "connection refused again")]);
+    await write(5, [run(0, 2500, "late replay of an older run")]); // must not win over the newer state
+    await writer.close();
+    const reader = new PostgresMetricsReader(store.db);
+    const checks = await reader.hostChecks("web-1");
+    assert.ok(checks);
+    assert.equal(checks.length, 1);
+    assert.equal(checks[0]!.status, "unhealthy");
+    assert.equal(checks[0]!.since, new Date(T0 + 3000).toISOString());
+    assert.equal(checks[0]!.lastRun, new Date(T0 + 4000).toISOString());
+    assert.equal(checks[0]!.message, "connection refused again");
+    const hosts = await reader.listHosts(Date.now());
+    assert.equal(hosts[0]!.health, "unhealthy");
+    const history = await sql<{ n: number }>`SELECT count(*)::int AS n FROM check_results`.execute(store.db);
+    assert.equal(history.rows[0]!.n, 5);
+    assert.equal(await reader.hostChecks("no-such-host"), null);
   });
 }
 

@@ -1,7 +1,7 @@
 import { closeSync, openSync } from "node:fs";
 import type { SeriesDef } from "../series-table.js";
 import { readAt } from "./file-window.js";
-import { batchHead, batchRef, batchValue, decodeSeries, parseRecord, RecordType } from "./record-codec.js";
+import { batchChecks, batchHead, batchRef, batchValue, decodeSeries, parseRecord, RecordType } from "./record-codec.js";
 import type { RecordLoc, Segment } from "./segment.js";
 import type { SpooledBatch } from "./spool-options.js";
 
@@ -32,7 +32,7 @@ export class BatchReader {
       series[i] = def;
       values[i] = batchValue(rec.payload, head.n, i);
     }
-    return { seq: head.seq, timeMs: head.timeMs, series, values };
+    return { seq: head.seq, timeMs: head.timeMs, series, values, checks: batchChecks(rec.payload, head.n) };
   }
 
   /** Closes files opened during a page; decoded declarations stay cached. */

@@ -1,5 +1,6 @@
 import { crc32 } from "node:zlib";
 import type { Labels } from "@vigil/shared";
+import type { CheckResult } from "../checks/types.js";
 import type { SeriesDef } from "../series-table.js";
 
 /*
@@ -47,9 +48,14 @@ export function encodeSeries(ref: number, def: SeriesDef): Buffer {
   return seal(buf);
 }
 
-export function encodeBatch(seq: number, timeMs: number, refs: readonly number[], values: readonly number[]): Buffer {
+/**
+ * A batch: fixed head, refs, values, then optionally a trailer (u32 length + JSON) with the tick's health-check
+ * results; rare and small, so JSON is fine there.
+ */
+export function encodeBatch(seq: number, timeMs: number, refs: readonly number[], values: readonly number[], checks?: readonly CheckResult[]): Buffer {
   const n = refs.length;
-  const buf = frame(RecordType.BATCH, BATCH_FIXED + 12 * n);
+  const trailer = checks && checks.length > 0 ? Buffer.from(JSON.stringify(checks), "utf8") : undefined;
+  const buf = frame(RecordType.BATCH, BATCH_FIXED + 12 * n + (trailer ? 4 + trailer.length : 0));
   let at = HEADER_BYTES;
   buf.writeDoubleLE(seq, at);
   buf.writeDoubleLE(timeMs, at + 8);
@@ -57,6 +63,10 @@ export function encodeBatch(seq: number, timeMs: number, refs: readonly number[]
   at += BATCH_FIXED;
   for (let i = 0; i < n; i++, at += 4) buf.writeUInt32LE(refs[i]!, at);
   for (let i = 0; i < n; i++, at += 8) buf.writeDoubleLE(values[i]!, at);
+  if (trailer) {
+    buf.writeUInt32LE(trailer.length, at);
+    trailer.copy(buf, at + 4);
+  }
   return seal(buf);
 }
 
@@ -102,8 +112,22 @@ export function batchHead(payload: Buffer): { seq: number; timeMs: number; n: nu
   const seq = payload.readDoubleLE(0);
   const timeMs = payload.readDoubleLE(8);
   const n = payload.readUInt32LE(16);
-  if (payload.length !== BATCH_FIXED + 12 * n || !Number.isSafeInteger(seq) || seq < 0 || !Number.isFinite(timeMs)) return null;
+  const points = BATCH_FIXED + 12 * n;
+  const sized = payload.length === points || (payload.length >= points + 4 && payload.length === points + 4 + payload.readUInt32LE(points));
+  if (!sized || !Number.isSafeInteger(seq) || seq < 0 || !Number.isFinite(timeMs)) return null;
   return { seq, timeMs, n };
+}
+
+/** The check results of a payload of `n` points that passed batchHead (none when it has no trailer). */
+export function batchChecks(payload: Buffer, n: number): CheckResult[] {
+  const points = BATCH_FIXED + 12 * n;
+  if (payload.length === points) return [];
+  try {
+    const parsed: unknown = JSON.parse(payload.toString("utf8", points + 4));
+    return Array.isArray(parsed) ? (parsed as CheckResult[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The i-th ref of a payload that passed batchHead. */

@@ -1,4 +1,5 @@
 import type { Clock, Logger } from "@vigil/shared";
+import type { CheckResult } from "../checks/types.js";
 import type { SeriesDef } from "../series-table.js";
 
 export interface SpoolOptions {
@@ -29,6 +30,7 @@ export interface SpooledBatch {
   /** One per point. Shared between batches of a page; do not mutate. */
   series: SeriesDef[];
   values: number[];
+  checks: CheckResult[];
 }
 
 export interface SpoolStats {

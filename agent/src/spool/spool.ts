@@ -50,7 +50,7 @@ export class Spool {
       this.warnedSeqReuse = true;
       this.o.log.warn({ seq: b.seq, lastSeq: this.last }, "spool: batch seq not above lastSeq(); the collector may take it for a duplicate");
     }
-    const batch = encodeBatch(b.seq, b.timeMs, b.refs, b.values);
+    const batch = encodeBatch(b.seq, b.timeMs, b.refs, b.values, b.checks);
     try {
       let seg = this.active ?? this.rotate();
       let decls = this.declarations(seg, b.refs, def);

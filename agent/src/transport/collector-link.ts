@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { AgentMessageSchema, IngestClient, type AgentMessage, type CollectorMessage, type Hello } from "@vigil/proto";
+import { AgentMessageSchema, CheckStatus, IngestClient, type AgentMessage, type CollectorMessage, type Hello } from "@vigil/proto";
 import { Backoff, type Clock, type Logger } from "@vigil/shared";
 import type { PendingBatch } from "../batch.js";
 import type { SeriesTable } from "../series-table.js";
@@ -32,6 +32,7 @@ export interface LinkState {
 type Call = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 
 const SKEW_WARN_MS = 2000;
+const PROTO_STATUS = { healthy: CheckStatus.HEALTHY, degraded: CheckStatus.DEGRADED, unhealthy: CheckStatus.UNHEALTHY } as const;
 const REPLAY_WINDOW = 256; // backlog batches sent but not yet acked
 const REPLAY_TICK_MS = 100;
 const WELCOME_TIMEOUT_MS = 15_000;
@@ -220,7 +221,7 @@ export class CollectorLink {
   }
 
   private fromSpool(b: SpooledBatch): PendingBatch {
-    return { seq: b.seq, timeMs: b.timeMs, refs: b.series.map((s) => this.opts.series.ref(s.metric, s.labels)), values: b.values };
+    return { seq: b.seq, timeMs: b.timeMs, refs: b.series.map((s) => this.opts.series.ref(s.metric, s.labels)), values: b.values, checks: b.checks };
   }
 
   private toMessage(b: PendingBatch): AgentMessage {
@@ -232,7 +233,24 @@ export class CollectorLink {
       declare.push({ ref, metric: d.metric, labels: d.labels });
     }
     return create(AgentMessageSchema, {
-      msg: { case: "batch", value: { seq: BigInt(b.seq), timeMs: BigInt(b.timeMs), declare, refs: b.refs, values: b.values } },
+      msg: {
+        case: "batch",
+        value: {
+          seq: BigInt(b.seq),
+          timeMs: BigInt(b.timeMs),
+          declare,
+          refs: b.refs,
+          values: b.values,
+          checks: (b.checks ?? []).map((c) => ({
+            name: c.name,
+            kind: c.kind,
+            status: PROTO_STATUS[c.status],
+            durationSeconds: c.durationMs / 1000,
+            message: c.message,
+            timeMs: BigInt(c.timeMs),
+          })),
+        },
+      },
     });
   }
 }

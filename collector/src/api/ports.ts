@@ -14,6 +14,21 @@ export interface HostView {
   firstSeen: string;
   lastSeen: string;
   up: boolean;
+  /** Worst current health-check status, or null when the host has no checks. */
+  health: CheckStatusName | null;
+}
+
+export type CheckStatusName = "healthy" | "degraded" | "unhealthy";
+
+export interface CheckView {
+  name: string;
+  kind: string;
+  status: CheckStatusName;
+  /** Since when the check has had this status. */
+  since: string;
+  lastRun: string;
+  durationSeconds: number;
+  message: string;
 }
 
 export interface SeriesView {
@@ -46,6 +61,8 @@ export interface MetricsReader {
   listHosts(nowMs: number): Promise<HostView[]>;
   listSeries(filter: { host?: string; metric?: string; limit: number }): Promise<SeriesView[]>;
   queryRange(q: RangeQuery): Promise<RangeSeries[]>;
+  /** Current state of each check of a host; null when the host is unknown. */
+  hostChecks(host: string): Promise<CheckView[] | null>;
 }
 
 export interface Readiness {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Clock } from "@vigil/shared";
-import { badParam } from "../errors.js";
+import { badParam, CollectorError, CollectorErrors } from "../errors.js";
 import { optionalString, parseAgg, parseMatch, parseStep, parseTime, requireString } from "./params.js";
 import type { MetricsReader } from "./ports.js";
 
@@ -12,6 +12,13 @@ const DEFAULT_POINTS = 250;
 
 export function registerMetricsRoutes(app: FastifyInstance, { reader, clock }: { reader: MetricsReader; clock: Clock }): void {
   app.get("/api/v1/hosts", async () => ({ hosts: await reader.listHosts(clock.now()) }));
+
+  app.get("/api/v1/hosts/:host/checks", async (req) => {
+    const { host } = req.params as { host: string };
+    const checks = await reader.hostChecks(host);
+    if (!checks) throw new CollectorError(CollectorErrors.NOT_FOUND, `host ${JSON.stringify(host)} is not known`);
+    return { host, checks };
+  });
 
   app.get("/api/v1/series", async (req) => {
     const q = req.query as Query;

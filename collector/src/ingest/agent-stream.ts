@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { CollectorMessageSchema, type AgentMessage, type Batch, type CollectorMessage, type Hello } from "@vigil/proto";
+import { CheckStatus, CollectorMessageSchema, type AgentMessage, type Batch, type CollectorMessage, type Hello } from "@vigil/proto";
 import type { Clock, Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
-import type { AgentAuthenticator, IngestStats, IngestStorage } from "./ports.js";
+import type { AgentAuthenticator, CheckRun, IngestStats, IngestStorage } from "./ports.js";
 import { validateBatch } from "./validate.js";
 
 export interface AgentStreamDeps {
@@ -142,6 +142,22 @@ async function welcome(h: Hello, who: Identity, deps: AgentStreamDeps, send: (m:
   return { id: reg.id, name: h.hostname };
 }
 
+const STATUS_FROM_PROTO: Partial<Record<CheckStatus, number>> = {
+  [CheckStatus.HEALTHY]: 0,
+  [CheckStatus.DEGRADED]: 1,
+  [CheckStatus.UNHEALTHY]: 2,
+};
+
+function checkRuns(b: Batch): CheckRun[] {
+  return b.checks.map((c) => {
+    const status = STATUS_FROM_PROTO[c.status];
+    if (!c.name || status === undefined) {
+      throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: check result ${JSON.stringify(c.name)} needs a name and a status`);
+    }
+    return { name: c.name, kind: c.kind, status, durationSeconds: c.durationSeconds, message: c.message.slice(0, 1000), timeMs: Number(c.timeMs) };
+  });
+}
+
 async function declareSeries(b: Batch, host: StreamHost, refs: Map<number, number>, deps: AgentStreamDeps): Promise<void> {
   if (b.declare.length === 0) return;
   for (const d of b.declare) {
@@ -166,5 +182,6 @@ async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: M
     timeMs: Number(b.timeMs),
     seriesIds: points.refs.map((r) => refs.get(r)!),
     values: points.values,
+    checks: checkRuns(b),
   });
 }

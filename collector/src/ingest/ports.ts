@@ -12,6 +12,17 @@ export interface AgentHello {
   bootTimeMs: number;
 }
 
+/** A health-check run reported by an agent. */
+export interface CheckRun {
+  name: string;
+  kind: string;
+  /** 0 healthy, 1 degraded, 2 unhealthy. */
+  status: number;
+  durationSeconds: number;
+  message: string;
+  timeMs: number;
+}
+
 export interface ResolvedPoints {
   hostId: number;
   streamId: number;
@@ -19,6 +30,7 @@ export interface ResolvedPoints {
   timeMs: number;
   seriesIds: number[];
   values: number[];
+  checks: CheckRun[];
 }
 
 /** What ingest needs from storage. */

@@ -1,9 +1,11 @@
 import { sql, type Kysely } from "kysely";
-import type { HostView, MetricsReader, RangeQuery, RangeSeries, SeriesView } from "../api/ports.js";
+import type { CheckStatusName, CheckView, HostView, MetricsReader, RangeQuery, RangeSeries, SeriesView } from "../api/ports.js";
 import type { Database } from "./schema.js";
 
 /** Hosts count as up while they reported within this many of their own intervals. */
 const UP_INTERVALS = 3;
+
+const STATUS_NAMES: readonly CheckStatusName[] = ["healthy", "degraded", "unhealthy"];
 
 const AGGREGATES = {
   avg: sql`avg(x.value)`,
@@ -17,7 +19,12 @@ export class PostgresMetricsReader implements MetricsReader {
   constructor(private readonly db: Kysely<Database>) {}
 
   async listHosts(nowMs: number): Promise<HostView[]> {
-    const rows = await this.db.selectFrom("hosts").selectAll().orderBy("name").execute();
+    const rows = await this.db
+      .selectFrom("hosts")
+      .selectAll("hosts")
+      .select((eb) => eb.selectFrom("check_state").select((e) => e.fn.max("status").as("s")).whereRef("check_state.host_id", "=", "hosts.id").as("worst"))
+      .orderBy("name")
+      .execute();
     return rows.map((h) => ({
       name: h.name,
       agentId: h.agent_id,
@@ -31,6 +38,22 @@ export class PostgresMetricsReader implements MetricsReader {
       firstSeen: h.first_seen.toISOString(),
       lastSeen: h.last_seen.toISOString(),
       up: nowMs - h.last_seen.getTime() <= UP_INTERVALS * h.interval_ms,
+      health: h.worst === null ? null : (STATUS_NAMES[h.worst] ?? "unhealthy"),
+    }));
+  }
+
+  async hostChecks(host: string): Promise<CheckView[] | null> {
+    const h = await this.db.selectFrom("hosts").select("id").where("name", "=", host).executeTakeFirst();
+    if (!h) return null;
+    const rows = await this.db.selectFrom("check_state").selectAll().where("host_id", "=", h.id).orderBy("name").execute();
+    return rows.map((r) => ({
+      name: r.name,
+      kind: r.kind,
+      status: STATUS_NAMES[r.status] ?? "unhealthy",
+      since: r.since.toISOString(),
+      lastRun: r.last_time.toISOString(),
+      durationSeconds: r.duration_seconds,
+      message: r.message,
     }));
   }
 

@@ -1,18 +1,12 @@
 import { sql, type Kysely } from "kysely";
 import { CollectorError, CollectorErrors } from "../errors.js";
+import type { ResolvedPoints } from "../ingest/ports.js";
+import { writeCheckRuns } from "./check-store.js";
 import type { PartitionManager } from "./partitions.js";
 import type { Database } from "./schema.js";
 
-/** One agent batch, resolved to series ids. */
-export interface WriteBatch {
-  hostId: number;
-  /** Stream the batch came on: a failed write fails that stream's later queued batches too, keeping commits gapless. */
-  streamId: number;
-  seq: number;
-  timeMs: number;
-  seriesIds: number[];
-  values: number[];
-}
+/** One agent batch, resolved to series ids (with its health-check runs). */
+export type WriteBatch = ResolvedPoints;
 
 export interface SampleWriterOptions {
   db: Kysely<Database>;
@@ -134,6 +128,8 @@ export class SampleWriter {
         UPDATE hosts h SET last_seq = GREATEST(h.last_seq, u.seq), last_seen = now()
         FROM unnest(${hostIds}::int[], ${seqs}::bigint[]) AS u(id, seq)
         WHERE h.id = u.id`.execute(tx);
+      const runs = batches.flatMap((b) => b.checks.map((c) => ({ ...c, hostId: b.hostId })));
+      if (runs.length > 0) await writeCheckRuns(tx, runs);
     });
   }
 }

@@ -42,6 +42,17 @@ export interface AgentTokensTable {
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+export interface CheckStateTable {
+  host_id: number;
+  name: string;
+  kind: string;
+  status: number;
+  since: Timestamp;
+  last_time: Timestamp;
+  duration_seconds: number;
+  message: string;
+}
+
 export interface MigrationsTable {
   id: string;
   applied_at: ColumnType<Date, Date | string | undefined, never>;
@@ -52,5 +63,6 @@ export interface Database {
   series: SeriesTable;
   samples: SamplesTable;
   agent_tokens: AgentTokensTable;
+  check_state: CheckStateTable;
   vigil_migrations: MigrationsTable;
 }

@@ -2,15 +2,15 @@
 // @generated from file vigil/v1/ingest.proto (package vigil.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file vigil/v1/ingest.proto.
  */
 export const file_vigil_v1_ingest: GenFile = /*@__PURE__*/
-  fileDesc("ChV2aWdpbC92MS9pbmdlc3QucHJvdG8SCHZpZ2lsLnYxIlkKDEFnZW50TWVzc2FnZRIgCgVoZWxsbxgBIAEoCzIPLnZpZ2lsLnYxLkhlbGxvSAASIAoFYmF0Y2gYAiABKAsyDy52aWdpbC52MS5CYXRjaEgAQgUKA21zZyJ9ChBDb2xsZWN0b3JNZXNzYWdlEiQKB3dlbGNvbWUYASABKAsyES52aWdpbC52MS5XZWxjb21lSAASHAoDYWNrGAIgASgLMg0udmlnaWwudjEuQWNrSAASHgoEc2xvdxgDIAEoCzIOLnZpZ2lsLnYxLlNsb3dIAEIFCgNtc2ci+AEKBUhlbGxvEhAKCGFnZW50X2lkGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEhUKDWFnZW50X3ZlcnNpb24YAyABKAkSKwoGbGFiZWxzGAQgAygLMhsudmlnaWwudjEuSGVsbG8uTGFiZWxzRW50cnkSFAoMYm9vdF90aW1lX21zGAUgASgDEhMKC2ludGVydmFsX21zGAYgASgNEgoKAm9zGAcgASgJEg4KBmtlcm5lbBgIIAEoCRIRCgljcHVfY291bnQYCSABKA0aLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJTCgdXZWxjb21lEhQKDGNvbGxlY3Rvcl9pZBgBIAEoCRIWCg5zZXJ2ZXJfdGltZV9tcxgCIAEoAxIaChJsYXN0X2NvbW1pdHRlZF9zZXEYAyABKAQiigEKClNlcmllc0RlY2wSCwoDcmVmGAEgASgNEg4KBm1ldHJpYxgCIAEoCRIwCgZsYWJlbHMYAyADKAsyIC52aWdpbC52MS5TZXJpZXNEZWNsLkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiagoFQmF0Y2gSCwoDc2VxGAEgASgEEg8KB3RpbWVfbXMYAiABKAMSJQoHZGVjbGFyZRgDIAMoCzIULnZpZ2lsLnYxLlNlcmllc0RlY2wSDAoEcmVmcxgEIAMoDRIOCgZ2YWx1ZXMYBSADKAEiJAoDQWNrEgsKA3NlcRgBIAEoBBIQCghyZWplY3RlZBgCIAEoCSIXCgRTbG93Eg8KB2Rvd25fbXMYASABKA0ySwoGSW5nZXN0EkEKB0Nvbm5lY3QSFi52aWdpbC52MS5BZ2VudE1lc3NhZ2UaGi52aWdpbC52MS5Db2xsZWN0b3JNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("ChV2aWdpbC92MS9pbmdlc3QucHJvdG8SCHZpZ2lsLnYxIlkKDEFnZW50TWVzc2FnZRIgCgVoZWxsbxgBIAEoCzIPLnZpZ2lsLnYxLkhlbGxvSAASIAoFYmF0Y2gYAiABKAsyDy52aWdpbC52MS5CYXRjaEgAQgUKA21zZyJ9ChBDb2xsZWN0b3JNZXNzYWdlEiQKB3dlbGNvbWUYASABKAsyES52aWdpbC52MS5XZWxjb21lSAASHAoDYWNrGAIgASgLMg0udmlnaWwudjEuQWNrSAASHgoEc2xvdxgDIAEoCzIOLnZpZ2lsLnYxLlNsb3dIAEIFCgNtc2ci+AEKBUhlbGxvEhAKCGFnZW50X2lkGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEhUKDWFnZW50X3ZlcnNpb24YAyABKAkSKwoGbGFiZWxzGAQgAygLMhsudmlnaWwudjEuSGVsbG8uTGFiZWxzRW50cnkSFAoMYm9vdF90aW1lX21zGAUgASgDEhMKC2ludGVydmFsX21zGAYgASgNEgoKAm9zGAcgASgJEg4KBmtlcm5lbBgIIAEoCRIRCgljcHVfY291bnQYCSABKA0aLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJTCgdXZWxjb21lEhQKDGNvbGxlY3Rvcl9pZBgBIAEoCRIWCg5zZXJ2ZXJfdGltZV9tcxgCIAEoAxIaChJsYXN0X2NvbW1pdHRlZF9zZXEYAyABKAQiigEKClNlcmllc0RlY2wSCwoDcmVmGAEgASgNEg4KBm1ldHJpYxgCIAEoCRIwCgZsYWJlbHMYAyADKAsyIC52aWdpbC52MS5TZXJpZXNEZWNsLkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikQEKBUJhdGNoEgsKA3NlcRgBIAEoBBIPCgd0aW1lX21zGAIgASgDEiUKB2RlY2xhcmUYAyADKAsyFC52aWdpbC52MS5TZXJpZXNEZWNsEgwKBHJlZnMYBCADKA0SDgoGdmFsdWVzGAUgAygBEiUKBmNoZWNrcxgGIAMoCzIVLnZpZ2lsLnYxLkNoZWNrUmVzdWx0IowBCgtDaGVja1Jlc3VsdBIMCgRuYW1lGAEgASgJEgwKBGtpbmQYAiABKAkSJQoGc3RhdHVzGAMgASgOMhUudmlnaWwudjEuQ2hlY2tTdGF0dXMSGAoQZHVyYXRpb25fc2Vjb25kcxgEIAEoARIPCgdtZXNzYWdlGAUgASgJEg8KB3RpbWVfbXMYBiABKAMiJAoDQWNrEgsKA3NlcRgBIAEoBBIQCghyZWplY3RlZBgCIAEoCSIXCgRTbG93Eg8KB2Rvd25fbXMYASABKA0qfAoLQ2hlY2tTdGF0dXMSHAoYQ0hFQ0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQ0hFQ0tfU1RBVFVTX0hFQUxUSFkQARIZChVDSEVDS19TVEFUVVNfREVHUkFERUQQAhIaChZDSEVDS19TVEFUVVNfVU5IRUFMVEhZEAMySwoGSW5nZXN0EkEKB0Nvbm5lY3QSFi52aWdpbC52MS5BZ2VudE1lc3NhZ2UaGi52aWdpbC52MS5Db2xsZWN0b3JNZXNzYWdlKAEwAWIGcHJvdG8z");
 
 /**
  * @generated from message vigil.v1.AgentMessage
@@ -229,6 +229,13 @@ export type Batch = Message<"vigil.v1.Batch"> & {
    * @generated from field: repeated double values = 5;
    */
   values: number[];
+
+  /**
+   * Health-check runs finished since the previous tick.
+   *
+   * @generated from field: repeated vigil.v1.CheckResult checks = 6;
+   */
+  checks: CheckResult[];
 };
 
 /**
@@ -237,6 +244,50 @@ export type Batch = Message<"vigil.v1.Batch"> & {
  */
 export const BatchSchema: GenMessage<Batch> = /*@__PURE__*/
   messageDesc(file_vigil_v1_ingest, 5);
+
+/**
+ * @generated from message vigil.v1.CheckResult
+ */
+export type CheckResult = Message<"vigil.v1.CheckResult"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: vigil.v1.CheckStatus status = 3;
+   */
+  status: CheckStatus;
+
+  /**
+   * @generated from field: double duration_seconds = 4;
+   */
+  durationSeconds: number;
+
+  /**
+   * @generated from field: string message = 5;
+   */
+  message: string;
+
+  /**
+   * When the run finished.
+   *
+   * @generated from field: int64 time_ms = 6;
+   */
+  timeMs: bigint;
+};
+
+/**
+ * Describes the message vigil.v1.CheckResult.
+ * Use `create(CheckResultSchema)` to create a new message.
+ */
+export const CheckResultSchema: GenMessage<CheckResult> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_ingest, 6);
 
 /**
  * @generated from message vigil.v1.Ack
@@ -261,7 +312,7 @@ export type Ack = Message<"vigil.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_ingest, 6);
+  messageDesc(file_vigil_v1_ingest, 7);
 
 /**
  * The collector's write queue is full: hold new batches (spool them) for down_ms.
@@ -280,7 +331,38 @@ export type Slow = Message<"vigil.v1.Slow"> & {
  * Use `create(SlowSchema)` to create a new message.
  */
 export const SlowSchema: GenMessage<Slow> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_ingest, 7);
+  messageDesc(file_vigil_v1_ingest, 8);
+
+/**
+ * @generated from enum vigil.v1.CheckStatus
+ */
+export enum CheckStatus {
+  /**
+   * @generated from enum value: CHECK_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: CHECK_STATUS_HEALTHY = 1;
+   */
+  HEALTHY = 1,
+
+  /**
+   * @generated from enum value: CHECK_STATUS_DEGRADED = 2;
+   */
+  DEGRADED = 2,
+
+  /**
+   * @generated from enum value: CHECK_STATUS_UNHEALTHY = 3;
+   */
+  UNHEALTHY = 3,
+}
+
+/**
+ * Describes the enum vigil.v1.CheckStatus.
+ */
+export const CheckStatusSchema: GenEnum<CheckStatus> = /*@__PURE__*/
+  enumDesc(file_vigil_v1_ingest, 0);
 
 /**
  * One bidirectional stream per agent. The agent opens with Hello (and its token in the
