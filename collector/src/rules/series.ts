@@ -9,6 +9,14 @@ export interface EngineAlert extends LiveAlert {
   series: SeriesState | null;
 }
 
+/** What absence and check evaluation need from the engine's alert registry. */
+export interface AlertContext {
+  alertsByKey: Map<string, EngineAlert>;
+  create(rule: CompiledRule, key: string, labels: Labels, metric: string, value: number, now: number, series: SeriesState | null): EngineAlert;
+  register(a: EngineAlert): void;
+  drop(a: EngineAlert): void;
+}
+
 export interface SeriesState {
   key: string;
   metric: string;

@@ -24,7 +24,7 @@ export function snapshot(d: AlertInstance): AlertInstance {
   };
 }
 
-export function emit(a: LiveAlert, kind: AlertEventKind, now: number, message: string, out: AlertEvent[]): void {
+export function emit(a: Pick<LiveAlert, "data">, kind: AlertEventKind, now: number, message: string, out: AlertEvent[]): void {
   const d = a.data;
   out.push({ alertId: d.id, ruleName: d.ruleName, kind, severity: d.severity, value: d.value, labels: { ...d.labels }, timeMs: now, message, instance: snapshot(d) });
 }
@@ -68,7 +68,7 @@ export function observe(a: LiveAlert, mask: number, value: number, now: number, 
   settle(a, now, out);
 }
 
-export function resolveAlert(a: LiveAlert, now: number, message: string, out: AlertEvent[]): void {
+export function resolveAlert(a: Pick<LiveAlert, "data">, now: number, message: string, out: AlertEvent[]): void {
   const d = a.data;
   d.state = "resolved";
   d.resolvedAt = now;
