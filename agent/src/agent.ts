@@ -7,6 +7,7 @@ import { CheckScheduler } from "./checks/scheduler.js";
 import type { CheckResult } from "./checks/types.js";
 import { AgentSelfSource } from "./collectors/agent-self.js";
 import { defaultSources } from "./collectors/index.js";
+import { SyntheticSource } from "./collectors/synthetic.js";
 import type { MetricSource } from "./collectors/types.js";
 import type { AgentConfig } from "./config.js";
 import { hostFacts } from "./host-facts.js";
@@ -70,7 +71,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
     // Seqs continue after the spool's, and are at least the start time in ms: a restarted agent whose spool was
     // lost still never reuses a seq (it ticked at most once a second since its previous start).
     const sampler = new Sampler({
-      sources: [...sources, self],
+      sources: [...sources, ...(Object.keys(c.synthetic).length > 0 ? [new SyntheticSource(c.synthetic)] : []), self],
       series,
       intervalMs: c.interval,
       clock,

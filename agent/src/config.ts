@@ -51,6 +51,8 @@ const schema = z
       .strict()
       .default({}),
     checks: checksSchema,
+    /** metric → file holding its current value (see collectors/synthetic.ts). */
+    synthetic: zLabels.default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -76,6 +78,7 @@ const SPECS: readonly SettingSpec[] = [
   { key: "tls.key", flag: "tls-key", env: "VIGIL_TLS_KEY", type: "string" },
   { key: "tls.server_name", flag: "tls-server-name", env: "VIGIL_TLS_SERVER_NAME", type: "string" },
   { key: "spool.dir", flag: "spool-dir", env: "VIGIL_SPOOL_DIR", type: "string" },
+  { key: "synthetic", flag: "synthetic", type: "list" },
   { key: "spool.max_bytes", env: "VIGIL_SPOOL_MAX_BYTES", type: "string" },
   { key: "spool.max_age", env: "VIGIL_SPOOL_MAX_AGE", type: "string" },
   { key: "spool.fsync", env: "VIGIL_SPOOL_FSYNC", type: "string" },
@@ -96,6 +99,7 @@ Every setting can be given in the config file (YAML), by environment variable, o
   --tls-cert PATH          client certificate for mTLS (VIGIL_TLS_CERT), with --tls-key PATH (VIGIL_TLS_KEY)
   --tls-server-name NAME   name to verify the collector's certificate against (VIGIL_TLS_SERVER_NAME)
   --spool-dir DIR          on-disk spool of unacknowledged batches (VIGIL_SPOOL_DIR; default ${defaultSpoolDir()})
+  --synthetic METRIC=FILE  also report METRIC with the number in FILE each tick, repeatable (tests, scripts)
   --log-level LEVEL        trace|debug|info|warn|error (VIGIL_LOG_LEVEL; default info)
   --check-config           validate the configuration, print it, and exit (status 1 when invalid)
   --version                print the version
@@ -125,6 +129,7 @@ export function parseAgentCommand(argv: string[], env: NodeJS.ProcessEnv): Agent
         "tls-key": { type: "string" },
         "tls-server-name": { type: "string" },
         "spool-dir": { type: "string" },
+        synthetic: { type: "string", multiple: true },
         "log-level": { type: "string" },
         "check-config": { type: "boolean" },
         version: { type: "boolean" },

@@ -17,6 +17,8 @@ const schema = z
       .optional(),
     log_level: zLogLevel.default("info"),
     insecure_no_auth: z.boolean().default(false),
+    rules_dir: z.string().min(1).optional(),
+    disabled_rules: z.array(z.string()).default([]),
     tls: z
       .object({ cert: z.string().optional(), key: z.string().optional(), client_ca: z.string().optional() })
       .strict()
@@ -47,6 +49,8 @@ export interface CollectorConfig {
   databaseUrl?: string;
   logLevel: string;
   insecureNoAuth: boolean;
+  rulesDir?: string;
+  disabledRules: string[];
   tls: { cert?: string; key?: string; clientCa?: string };
   ingest: { maxFutureSkewMs: number; maxQueuedRows: number; maxMessageBytes: number };
 }
@@ -58,6 +62,8 @@ const SPECS: readonly SettingSpec[] = [
   { key: "database_url", env: "DATABASE_URL", type: "string" },
   { key: "log_level", flag: "log-level", env: "VIGIL_LOG_LEVEL", type: "string" },
   { key: "insecure_no_auth", flag: "insecure-no-auth", env: "VIGIL_INSECURE_NO_AUTH", type: "boolean" },
+  { key: "rules_dir", flag: "rules-dir", env: "VIGIL_RULES_DIR", type: "string" },
+  { key: "disabled_rules", env: "VIGIL_DISABLED_RULES", type: "list" },
   { key: "tls.cert", flag: "tls-cert", env: "VIGIL_TLS_CERT", type: "string" },
   { key: "tls.key", flag: "tls-key", env: "VIGIL_TLS_KEY", type: "string" },
   { key: "tls.client_ca", flag: "tls-client-ca", env: "VIGIL_TLS_CLIENT_CA", type: "string" },
@@ -75,6 +81,7 @@ Settings come from the config file (YAML), environment variables and flags; flag
   --http-listen HOST:PORT   HTTP API (VIGIL_HTTP_LISTEN; default 127.0.0.1:4780)
   --data-dir DIR            embedded PGlite database when DATABASE_URL is unset (VIGIL_DATA_DIR; default ./data)
   --insecure-no-auth        accept agents without a token (VIGIL_INSECURE_NO_AUTH); for a quick local start only
+  --rules-dir DIR           alert rule files, YAML (VIGIL_RULES_DIR); reloaded on change and on SIGHUP
   --tls-cert PATH --tls-key PATH   serve gRPC over TLS (VIGIL_TLS_CERT, VIGIL_TLS_KEY)
   --tls-client-ca PATH      require agent client certificates signed by this CA: mTLS (VIGIL_TLS_CLIENT_CA)
   --max-future-skew DUR     reject batches stamped further ahead than this (VIGIL_MAX_FUTURE_SKEW; default 5m)
@@ -99,6 +106,8 @@ function toConfig(s: Settings): CollectorConfig {
     databaseUrl: s.database_url,
     logLevel: s.log_level,
     insecureNoAuth: s.insecure_no_auth,
+    rulesDir: s.rules_dir,
+    disabledRules: s.disabled_rules,
     tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
     ingest: { maxFutureSkewMs: s.ingest.max_future_skew, maxQueuedRows: s.ingest.max_queued_rows, maxMessageBytes: s.ingest.max_message_bytes },
   };
@@ -116,6 +125,7 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
         "data-dir": { type: "string" },
         "log-level": { type: "string" },
         "insecure-no-auth": { type: "boolean" },
+        "rules-dir": { type: "string" },
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "tls-client-ca": { type: "string" },

@@ -13,6 +13,9 @@ import { StorageReadiness } from "./storage/readiness.js";
 import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
+import { AlertStore } from "./storage/alert-store.js";
+import { Alerting, type RulesReport } from "./rules/alerting.js";
+import { alertingApi } from "./wiring/alerting-api.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 
 export interface CollectorServiceOptions {
@@ -26,10 +29,12 @@ export interface CollectorService {
   grpcAddress: string;
   storageKind: "postgres" | "pglite";
   ingestStats: IngestStats;
+  reloadRules(): Promise<RulesReport>;
   stop(): Promise<void>;
 }
 
 const HOUR = 3_600_000;
+const CHECK_STATUS = ["healthy", "degraded", "unhealthy"] as const;
 
 function loadTls(config: CollectorConfig): GrpcTls | undefined {
   const { cert, key, clientCa } = config.tls;
@@ -56,6 +61,13 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   };
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
+  const alertStore = new AlertStore(db);
+  const alerting = new Alerting({ repo: alertStore, clock, log: log.child({ component: "alerting" }), rulesDir: config.rulesDir, disabledDefaults: config.disabledRules });
+  const hosts = await db.selectFrom("hosts").select(["name", "last_seen", "interval_ms"]).execute();
+  const rulesReport = await alerting.start(hosts.map((h) => ({ name: h.name, lastSeenMs: h.last_seen.getTime(), intervalMs: h.interval_ms })));
+  for (const e of rulesReport.errors) log.error({ err: e }, "invalid alert rule");
+  log.info({ rules: rulesReport.rules }, "alert rules loaded");
+
   const ingestStats = newIngestStats();
   const grpc = await startGrpcServer({
     listen: config.grpcListen,
@@ -68,10 +80,19 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     log: log.child({ component: "ingest" }),
     collectorId: randomUUID(),
     stats: ingestStats,
+    observer: (b) =>
+      alerting.observe(
+        b.host,
+        b.intervalMs,
+        b.points.map((p) => ({ host: b.host, metric: p.metric, labels: p.labels, timeMs: b.timeMs, value: p.value })),
+        b.checks.map((c) => ({ host: b.host, check: c.name, kind: c.kind, status: CHECK_STATUS[c.status] ?? "unhealthy", timeMs: c.timeMs, message: c.message })),
+      ),
   });
 
+  const reader = new PostgresMetricsReader(db);
   const http = buildHttpServer({
-    reader: new PostgresMetricsReader(db),
+    reader,
+    alerting: alertingApi({ alerting, store: alertStore, reader, clock }),
     readiness: new StorageReadiness(db),
     selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
     clock,
@@ -89,10 +110,12 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     grpcAddress,
     storageKind: storage.kind,
     ingestStats,
+    reloadRules: () => alerting.reloadRules(),
     async stop() {
       clearInterval(partitionTimer);
       await grpc.close();
       await writer.close();
+      await alerting.stop();
       await http.close();
       await storage.close();
     },

@@ -2,12 +2,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
+import { registerAlertRoutes } from "./routes-alerts.js";
 import { registerHealthRoutes } from "./routes-health.js";
 import { registerMetricsRoutes } from "./routes-metrics.js";
-import type { MetricsReader, Readiness } from "./ports.js";
+import type { AlertingApi, MetricsReader, Readiness } from "./ports.js";
 
 export interface HttpServerOptions {
   reader: MetricsReader;
+  alerting: AlertingApi;
   readiness: Readiness;
   /** The collector's own metrics, served at /metrics. */
   selfMetrics: Registry;
@@ -18,6 +20,7 @@ export interface HttpServerOptions {
 const STATUS: Partial<Record<string, number>> = {
   [CollectorErrors.BAD_PARAM]: 400,
   [CollectorErrors.NOT_FOUND]: 404,
+  [CollectorErrors.CONFLICT]: 409,
   [CollectorErrors.STORAGE_UNAVAILABLE]: 503,
 };
 
@@ -35,5 +38,6 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   });
   registerHealthRoutes(app, opts);
   registerMetricsRoutes(app, opts);
+  registerAlertRoutes(app, opts);
   return app;
 }

@@ -69,3 +69,77 @@ export interface Readiness {
   /** null when ready, otherwise why not. */
   notReadyReason(): Promise<string | null>;
 }
+
+export interface AlertFilter {
+  state?: string;
+  severity?: string;
+  host?: string;
+  limit: number;
+}
+
+export interface AlertView {
+  id: string;
+  rule: string;
+  state: string;
+  severity: string;
+  labels: Labels;
+  summary: string;
+  value: number;
+  activeSince: string;
+  firingSince: string | null;
+  resolvedAt: string | null;
+  acknowledged: { by: string; at: string; comment: string } | null;
+  silencedBy: string[];
+}
+
+export interface AlertEventView {
+  time: string;
+  kind: string;
+  severity: string;
+  value: number;
+  message: string;
+}
+
+export interface SilenceInput {
+  matchers: Labels;
+  startsAt: number;
+  endsAt: number;
+  comment: string;
+  createdBy: string;
+}
+
+export interface SilenceView extends SilenceInput {
+  id: string;
+}
+
+export interface RuleView {
+  name: string;
+  kind: string;
+  source: "default" | "file" | "api";
+}
+
+export interface DryRunEvent {
+  time: string;
+  kind: string;
+  severity: string;
+  value: number;
+  labels: Labels;
+}
+
+/** Alerts, silences and rules, as the API sees them. */
+export interface AlertingApi {
+  listAlerts(f: AlertFilter): Promise<AlertView[]>;
+  getAlert(id: string): Promise<(AlertView & { events: AlertEventView[] }) | null>;
+  acknowledge(id: string, by: string, comment: string): Promise<void>;
+  unacknowledge(id: string, by: string): Promise<void>;
+  resolve(id: string, by: string): Promise<void>;
+  listSilences(): Promise<SilenceView[]>;
+  createSilence(s: SilenceInput): Promise<SilenceView>;
+  deleteSilence(id: string): Promise<boolean>;
+  listRules(): Promise<RuleView[]>;
+  /** Validates and stores an API rule; problems name the field. */
+  putRule(name: string, spec: unknown): Promise<{ problems: string[] }>;
+  deleteRule(name: string): Promise<boolean>;
+  /** Evaluates a rule over stored history: when it would have fired and resolved. */
+  dryRun(spec: unknown, startMs: number, endMs: number): Promise<{ problems: string[]; events: DryRunEvent[] }>;
+}

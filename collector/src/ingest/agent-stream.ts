@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { CheckStatus, CollectorMessageSchema, type AgentMessage, type Batch, type CollectorMessage, type Hello } from "@vigil/proto";
 import type { Clock, Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
-import type { AgentAuthenticator, CheckRun, IngestStats, IngestStorage } from "./ports.js";
+import type { AgentAuthenticator, CheckRun, CommittedBatch, IngestObserver, IngestStats, IngestStorage } from "./ports.js";
 import { validateBatch } from "./validate.js";
 
 export interface AgentStreamDeps {
@@ -15,11 +15,14 @@ export interface AgentStreamDeps {
   stats: IngestStats;
   /** Batches stamped further ahead of the collector's clock are refused (counted, logged, acked as rejected). */
   maxFutureSkewMs: number;
+  /** Told of every batch once it is committed (alert evaluation). */
+  observer?: IngestObserver;
 }
 
 type Call = grpc.ServerDuplexStream<AgentMessage, CollectorMessage>;
 type Identity = { name: string; anyHost: boolean };
-type StreamHost = { id: number; name: string };
+type StreamHost = { id: number; name: string; intervalMs: number };
+type StreamSeries = { id: number; metric: string; labels: Record<string, string> };
 
 // How long an agent is asked to hold new batches when the write queue is full.
 const SLOW_DOWN_MS = 1000;
@@ -36,7 +39,7 @@ function bearer(call: Call): string | undefined {
 export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promise<void> {
   const streamId = nextStreamId++;
   const { log, stats } = deps;
-  const refs = new Map<number, number>(); // ref → series id
+  const refs = new Map<number, StreamSeries>();
   let host: StreamHost | undefined;
   let failed = false;
   let lastSlowAt = 0;
@@ -83,9 +86,13 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
           stats.slowDowns++;
           send(create(CollectorMessageSchema, { msg: { case: "slow", value: { downMs: SLOW_DOWN_MS } } }));
         }
-        const { committed } = await ingestBatch(b, host, streamId, refs, deps);
+        const { committed, points, checks } = await ingestBatch(b, host, streamId, refs, deps);
+        const h = host;
         committed.then(
-          () => ack(b.seq),
+          () => {
+            ack(b.seq);
+            deps.observer?.({ host: h.name, intervalMs: h.intervalMs, timeMs: Number(b.timeMs), points, checks });
+          },
           (err: Error) => {
             log.warn({ host: host?.name, seq: Number(b.seq), err: err.message }, "batch not committed; closing stream so the agent resends");
             fail(grpc.status.UNAVAILABLE, err.message);
@@ -139,7 +146,7 @@ async function welcome(h: Hello, who: Identity, deps: AgentStreamDeps, send: (m:
       },
     }),
   );
-  return { id: reg.id, name: h.hostname };
+  return { id: reg.id, name: h.hostname, intervalMs: h.intervalMs || 10_000 };
 }
 
 const STATUS_FROM_PROTO: Partial<Record<CheckStatus, number>> = {
@@ -158,16 +165,18 @@ function checkRuns(b: Batch): CheckRun[] {
   });
 }
 
-async function declareSeries(b: Batch, host: StreamHost, refs: Map<number, number>, deps: AgentStreamDeps): Promise<void> {
+async function declareSeries(b: Batch, host: StreamHost, refs: Map<number, StreamSeries>, deps: AgentStreamDeps): Promise<void> {
   if (b.declare.length === 0) return;
   for (const d of b.declare) {
     if (!d.metric) throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: series ref ${d.ref} has an empty metric name`);
   }
   const ids = await deps.storage.resolveSeries(host.id, b.declare);
-  b.declare.forEach((d, i) => refs.set(d.ref, ids[i]!));
+  b.declare.forEach((d, i) => refs.set(d.ref, { id: ids[i]!, metric: d.metric, labels: d.labels }));
 }
 
-async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: Map<number, number>, deps: AgentStreamDeps): Promise<{ committed: Promise<void> }> {
+type Ingested = { committed: Promise<void>; points: CommittedBatch["points"]; checks: CheckRun[] };
+
+async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: Map<number, StreamSeries>, deps: AgentStreamDeps): Promise<Ingested> {
   deps.stats.batchesReceived++;
   const points = validateBatch(b, refs);
   deps.stats.pointsReceived += b.values.length;
@@ -175,13 +184,18 @@ async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: M
     deps.stats.pointsRejectedNonFinite += points.nonFinite;
     deps.log.warn({ host: host.name, seq: Number(b.seq), dropped: points.nonFinite }, "dropped NaN/Inf values");
   }
-  return deps.storage.enqueue({
+  const series = points.refs.map((r) => refs.get(r)!);
+  const checks = checkRuns(b);
+  const { committed } = await deps.storage.enqueue({
     hostId: host.id,
     streamId,
     seq: Number(b.seq),
     timeMs: Number(b.timeMs),
-    seriesIds: points.refs.map((r) => refs.get(r)!),
+    seriesIds: series.map((s) => s.id),
     values: points.values,
-    checks: checkRuns(b),
+    checks,
   });
+  // Only built when someone evaluates them.
+  const named = deps.observer ? series.map((s, i) => ({ metric: s.metric, labels: s.labels, value: points.values[i]! })) : [];
+  return { committed, points: named, checks };
 }

@@ -68,3 +68,14 @@ export interface AgentAuthenticator {
 export const noAuth: AgentAuthenticator = {
   authenticate: async () => ({ ok: true, name: "*", anyHost: true }),
 };
+
+/** A batch after its commit, with series names resolved: what alert evaluation consumes. */
+export interface CommittedBatch {
+  host: string;
+  intervalMs: number;
+  timeMs: number;
+  points: { metric: string; labels: Labels; value: number }[];
+  checks: CheckRun[];
+}
+
+export type IngestObserver = (b: CommittedBatch) => void;
