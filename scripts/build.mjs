@@ -1,6 +1,7 @@
 // Builds the shipped binaries with esbuild:
 //   agent/dist/vigil-agent.mjs         one self-contained file: a host needs only `node` to run it
 //   collector/dist/vigil-collector.mjs workspace code bundled; npm dependencies (PGlite's wasm, pg, fastify) stay in node_modules
+//   collector/dist/vigil.mjs           the `vigil` CLI, built like the collector
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -25,4 +26,5 @@ const externalNpm = {
 await Promise.all([
   build({ ...common, entryPoints: [resolve(root, "agent/src/main.ts")], outfile: resolve(root, "agent/dist/vigil-agent.mjs") }),
   build({ ...common, entryPoints: [resolve(root, "collector/src/main.ts")], outfile: resolve(root, "collector/dist/vigil-collector.mjs"), plugins: [externalNpm] }),
+  build({ ...common, entryPoints: [resolve(root, "collector/src/cli/vigil/main.ts")], outfile: resolve(root, "collector/dist/vigil.mjs"), plugins: [externalNpm] }),
 ]);
