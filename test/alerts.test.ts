@@ -96,6 +96,30 @@ describe("alerts end to end", { skip: skipWithoutPostgres() }, () => {
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /critical\.value/);
   });
 
+  test("rules reload on file change and on API change; a dry run replays stored history", async () => {
+    type Rules = { rules: { name: string; source: string }[] };
+    const names = async () => (await getJson<Rules>(`${collector.httpUrl}/api/v1/rules`)).rules;
+    assert.ok((await names()).some((r) => r.name === "host-down" && r.source === "default"));
+    writeFileSync(join(rules, "more.yaml"), 'rules:\n  - { name: gauge-low, kind: threshold, metric: test.gauge, warning: { op: "<", value: -5 } }\n');
+    await eventually(async () => ((await names()).some((r) => r.name === "gauge-low" && r.source === "file") ? true : undefined), 5000, "file rule loaded");
+
+    const put = await fetch(`${collector.httpUrl}/api/v1/rules/api-gauge`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "threshold", metric: "test.gauge", warning: { op: ">", value: 1000 } }),
+    });
+    assert.equal(put.status, 200);
+    assert.ok((await names()).some((r) => r.name === "api-gauge" && r.source === "api"));
+    assert.equal((await fetch(`${collector.httpUrl}/api/v1/rules/api-gauge`, { method: "DELETE" })).status, 200);
+    assert.ok(!(await names()).some((r) => r.name === "api-gauge"));
+
+    // The gauge went 1 → 42 → 0 in the first test: the dry run finds that firing and its resolution.
+    const dry = await post("/api/v1/rules/dry-run", { rule: { name: "dry", kind: "threshold", metric: "test.gauge", critical: { op: ">", value: 10 } }, start: "-10m" });
+    assert.equal(dry.status, 200);
+    const kinds = (dry.body.events as { kind: string; labels: Record<string, string> }[]).filter((e) => e.labels.host === HOST).map((e) => e.kind);
+    assert.deepEqual(kinds, ["firing", "resolved"]);
+  });
+
   test("the agent stops: host down fires naming the host; it comes back: resolved", async () => {
     await agent!.kill("SIGKILL");
     const down = await eventually(async () => (await alerts("?state=firing")).find((a) => a.rule === "host-down" && a.labels.host === HOST), 50_000, "host-down firing");
