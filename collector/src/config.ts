@@ -3,6 +3,8 @@ import { parseArgs } from "node:util";
 import { loadSettings, parseHostPort, zBytes, zDuration, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
 import { z } from "zod";
 import { CollectorError, CollectorErrors } from "./errors.js";
+import { receiverConfigSchema, type ReceiverConfig } from "./notify/receivers/index.js";
+import { parsePolicyConfig, PolicyConfigError, type PolicyConfig } from "./notify/routing/index.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/collector.yaml";
 
@@ -18,6 +20,13 @@ const schema = z
     log_level: zLogLevel.default("info"),
     insecure_no_auth: z.boolean().default(false),
     rules_dir: z.string().min(1).optional(),
+    /** Base URL of the collector as people reach it, for links in notifications. */
+    external_url: z.string().url().optional(),
+    // Receivers are validated here (errors name the key); the routing policy is validated by notify/routing.
+    notifications: z
+      .object({ receivers: z.array(receiverConfigSchema).default([]) })
+      .passthrough()
+      .default({}),
     disabled_rules: z.array(z.string()).default([]),
     tls: z
       .object({ cert: z.string().optional(), key: z.string().optional(), client_ca: z.string().optional() })
@@ -51,6 +60,9 @@ export interface CollectorConfig {
   insecureNoAuth: boolean;
   rulesDir?: string;
   disabledRules: string[];
+  externalUrl?: string;
+  receivers: ReceiverConfig[];
+  notificationPolicy: PolicyConfig;
   tls: { cert?: string; key?: string; clientCa?: string };
   ingest: { maxFutureSkewMs: number; maxQueuedRows: number; maxMessageBytes: number };
 }
@@ -98,6 +110,21 @@ export interface CollectorCommand {
   load(env?: NodeJS.ProcessEnv): CollectorConfig;
 }
 
+function policyOf(n: Settings["notifications"]): PolicyConfig {
+  const { receivers, ...policy } = n;
+  const names = receivers.map((r) => r.name);
+  const dup = names.find((x, i) => names.indexOf(x) !== i);
+  if (dup) throw new CollectorError(CollectorErrors.BAD_CONFIG, `notifications.receivers: duplicate receiver name ${JSON.stringify(dup)}`);
+  try {
+    return parsePolicyConfig(policy, { receivers: names });
+  } catch (err) {
+    if (err instanceof PolicyConfigError) {
+      throw new CollectorError(CollectorErrors.BAD_CONFIG, err.problems.map((p) => `notifications.${p.path}: ${p.message}`).join("\n"));
+    }
+    throw err;
+  }
+}
+
 function toConfig(s: Settings): CollectorConfig {
   return {
     httpListen: parseHostPort(s.http_listen, "http_listen"),
@@ -108,6 +135,9 @@ function toConfig(s: Settings): CollectorConfig {
     insecureNoAuth: s.insecure_no_auth,
     rulesDir: s.rules_dir,
     disabledRules: s.disabled_rules,
+    externalUrl: s.external_url,
+    receivers: s.notifications.receivers,
+    notificationPolicy: policyOf(s.notifications),
     tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
     ingest: { maxFutureSkewMs: s.ingest.max_future_skew, maxQueuedRows: s.ingest.max_queued_rows, maxMessageBytes: s.ingest.max_message_bytes },
   };

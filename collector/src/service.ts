@@ -16,6 +16,7 @@ import { TokenStore } from "./storage/token-store.js";
 import { AlertStore } from "./storage/alert-store.js";
 import { Alerting, type RulesReport } from "./rules/alerting.js";
 import { alertingApi } from "./wiring/alerting-api.js";
+import { startNotifications } from "./wiring/notifications.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 
 export interface CollectorServiceOptions {
@@ -61,8 +62,16 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   };
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
+  const notifications = await startNotifications({ db, config, clock, log });
   const alertStore = new AlertStore(db);
-  const alerting = new Alerting({ repo: alertStore, clock, log: log.child({ component: "alerting" }), rulesDir: config.rulesDir, disabledDefaults: config.disabledRules });
+  const alerting = new Alerting({
+    repo: alertStore,
+    clock,
+    log: log.child({ component: "alerting" }),
+    rulesDir: config.rulesDir,
+    disabledDefaults: config.disabledRules,
+    onTransitions: (events) => notifications.dispatcher.onAlertEvents(events),
+  });
   const hosts = await db.selectFrom("hosts").select(["name", "last_seen", "interval_ms"]).execute();
   const rulesReport = await alerting.start(hosts.map((h) => ({ name: h.name, lastSeenMs: h.last_seen.getTime(), intervalMs: h.interval_ms })));
   for (const e of rulesReport.errors) log.error({ err: e }, "invalid alert rule");
@@ -93,6 +102,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const http = buildHttpServer({
     reader,
     alerting: alertingApi({ alerting, store: alertStore, reader, clock }),
+    notifications: notifications.api,
     readiness: new StorageReadiness(db),
     selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
     clock,
@@ -116,6 +126,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       await grpc.close();
       await writer.close();
       await alerting.stop();
+      await notifications.stop();
       await http.close();
       await storage.close();
     },

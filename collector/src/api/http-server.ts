@@ -4,12 +4,14 @@ import type { Clock, Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
 import { registerHealthRoutes } from "./routes-health.js";
+import { registerNotificationRoutes } from "./routes-notifications.js";
 import { registerMetricsRoutes } from "./routes-metrics.js";
-import type { AlertingApi, MetricsReader, Readiness } from "./ports.js";
+import type { AlertingApi, MetricsReader, NotificationsApi, Readiness } from "./ports.js";
 
 export interface HttpServerOptions {
   reader: MetricsReader;
   alerting: AlertingApi;
+  notifications: NotificationsApi;
   readiness: Readiness;
   /** The collector's own metrics, served at /metrics. */
   selfMetrics: Registry;
@@ -39,5 +41,6 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   registerHealthRoutes(app, opts);
   registerMetricsRoutes(app, opts);
   registerAlertRoutes(app, opts);
+  registerNotificationRoutes(app, opts);
   return app;
 }

@@ -143,3 +143,23 @@ export interface AlertingApi {
   /** Evaluates a rule over stored history: when it would have fired and resolved. */
   dryRun(spec: unknown, startMs: number, endMs: number): Promise<{ problems: string[]; events: DryRunEvent[] }>;
 }
+
+export interface NotificationView {
+  id: string;
+  receiver: string;
+  groupKey: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  alertIds: string[];
+}
+
+export interface NotificationsApi {
+  list(f: { alertId?: string; status?: string; limit: number }): Promise<NotificationView[]>;
+  /** Sends a test message to a receiver now; null when no receiver has that name. */
+  testReceiver(name: string): Promise<{ outcome: string; detail: string } | null>;
+}

@@ -17,6 +17,8 @@ export interface AlertingOptions {
   /** Default rules turned off by name. */
   disabledDefaults?: readonly string[];
   tickMs?: number;
+  /** Every transition, as it happens (notifications). */
+  onTransitions?: (events: readonly AlertEvent[]) => void;
 }
 
 export interface RulesReport {
@@ -132,6 +134,7 @@ export class Alerting {
 
   private persist(events: AlertEvent[]): void {
     if (events.length === 0) return;
+    this.opts.onTransitions?.(events);
     this.saving = this.saving
       .then(() => this.opts.repo.save(events))
       .catch((err: Error) => this.opts.log.error({ err: err.message, events: events.length }, "failed to store alert transitions"));

@@ -70,6 +70,11 @@ export class DeliveryWorker {
     this.loop = this.run();
   }
 
+  /** New rows are waiting: poll now instead of at the next interval (notifications go out in milliseconds). */
+  kick(): void {
+    this.wake?.();
+  }
+
   /** Stops polling and waits for the batch in progress (sends are bounded by timeoutMs); unsent rows are released. */
   async stop(): Promise<void> {
     this.running = false;

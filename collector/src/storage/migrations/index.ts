@@ -3,9 +3,10 @@ import { agentTokens } from "./002-agent-tokens.js";
 import { checks } from "./003-checks.js";
 import { alerts } from "./004-alerts.js";
 import { outbox } from "./005-outbox.js";
+import { notifyState } from "./006-notify-state.js";
 import type { Migration } from "./types.js";
 
 export type { Migration, MigrationContext } from "./types.js";
 
 /** Every migration, in order. Registered explicitly: nothing is discovered by scanning the filesystem. */
-export const migrations: readonly Migration[] = [initial, agentTokens, checks, alerts, outbox];
+export const migrations: readonly Migration[] = [initial, agentTokens, checks, alerts, outbox, notifyState];
