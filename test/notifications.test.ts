@@ -8,6 +8,7 @@ import http from "node:http";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { run } from "../collector/src/cli/vigil/run.js";
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "./support/postgres.js";
 import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
 
@@ -107,5 +108,11 @@ describe("notifications end to end", { skip: skipWithoutPostgres() }, () => {
     assert.equal(got.length, before + 1);
     assert.equal(got[got.length - 1]!.kind, "test");
     assert.equal((await post("/api/v1/receivers/nope/test", {})).status, 404);
+    // The same through the CLI.
+    const out: string[] = [];
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {} };
+    assert.equal(await run(["notify", "test", "hook", "--url", collector.httpUrl], io), 0);
+    assert.match(out.join(""), /^hook: delivered/);
+    assert.equal(got[got.length - 1]!.kind, "test");
   });
 });

@@ -123,3 +123,20 @@ export const unsilenceCommand: Command = {
     return 0;
   },
 };
+
+export const notifyTestCommand: Command = {
+  name: "notify test",
+  synopsis: "RECEIVER",
+  summary: "send a test notification to a receiver",
+  help: "POSTs /api/v1/receivers/RECEIVER/test: the collector sends a test message now and reports the outcome.",
+  options: {},
+  arity: [1, 1],
+  argName: "the receiver's name (as in the collector's notifications.receivers)",
+  async run(ctx) {
+    const name = ctx.args[0]!;
+    const res = (await ctx.api().request("POST", `/api/v1/receivers/${encodeURIComponent(name)}/test`, { body: {} })) as { outcome: string; detail: string };
+    if (ctx.json) return writeJson(ctx.io, res), 0;
+    ctx.io.stdout.write(`${name}: ${res.outcome}${res.detail ? ` (${res.detail})` : ""}\n`);
+    return res.outcome === "delivered" ? 0 : 1;
+  },
+};

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { VigilError } from "@vigil/shared";
 import { ApiClient, baseUrl, DEFAULT_URL } from "./client.js";
-import { ackCommand, resolveCommand, silenceCommand, silencesCommand, unackCommand, unsilenceCommand } from "./commands-actions.js";
+import { ackCommand, notifyTestCommand, resolveCommand, silenceCommand, silencesCommand, unackCommand, unsilenceCommand } from "./commands-actions.js";
 import { alertsCommand, hostsCommand, queryCommand } from "./commands-api.js";
 import { Options, type Command, type OptionSpec } from "./command.js";
 import { CliError, UsageError, type CliIo } from "./io.js";
@@ -22,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   silenceCommand,
   silencesCommand,
   unsilenceCommand,
+  notifyTestCommand,
   rulesCheckCommand,
   rulesTestCommand,
 ];
@@ -54,7 +55,7 @@ function commandHelp(c: Command): string {
   return [`usage: vigil ${c.name}${c.synopsis ? ` ${c.synopsis}` : ""}`, "", `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`, c.help, "", GLOBAL_HELP].join("\n") + "\n";
 }
 
-/** Indexes of the command words in argv: the first positional, and the next one after `rules` or `help`. */
+/** Indexes of the command words in argv: the first positional, and the next one after `rules`, `notify` or `help`. */
 function commandWords(argv: readonly string[]): number[] {
   const words: number[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -63,7 +64,7 @@ function commandWords(argv: readonly string[]): number[] {
     if (a === "--url") i++;
     if (a.startsWith("-")) continue;
     const first = words.length > 0 ? argv[words[0]!] : undefined;
-    if (words.length === 0 || first === "help" || (first === "rules" && words.length === 1)) words.push(i);
+    if (words.length === 0 || first === "help" || ((first === "rules" || first === "notify") && words.length === 1)) words.push(i);
     else break;
   }
   return words;
