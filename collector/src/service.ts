@@ -74,6 +74,21 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   });
   const hosts = await db.selectFrom("hosts").select(["name", "last_seen", "interval_ms"]).execute();
   const rulesReport = await alerting.start(hosts.map((h) => ({ name: h.name, lastSeenMs: h.last_seen.getTime(), intervalMs: h.interval_ms })));
+  // Alert state and notification decisions are stored in separate transactions: after a crash between the two, the
+  // policy learns of every open alert again here (it ignores what it already knew), so no page is lost.
+  notifications.dispatcher.onAlertEvents(
+    alerting.openInstances().map((i) => ({
+      alertId: i.id,
+      ruleName: i.ruleName,
+      kind: i.state === "firing" ? "firing" : "pending",
+      severity: i.severity,
+      value: i.value,
+      labels: i.labels,
+      timeMs: clock.now(),
+      message: "restored at start",
+      instance: i,
+    })),
+  );
   for (const e of rulesReport.errors) log.error({ err: e }, "invalid alert rule");
   log.info({ rules: rulesReport.rules }, "alert rules loaded");
 

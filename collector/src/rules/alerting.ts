@@ -90,6 +90,11 @@ export class Alerting {
     this.persist(this.engine.resolve(id, by));
   }
 
+  /** Pending and firing instances now. */
+  openInstances(): AlertInstance[] {
+    return this.engine.instances().filter((i) => i.state === "pending" || i.state === "firing");
+  }
+
   rules(): readonly Rule[] {
     return this.currentRules;
   }
