@@ -24,7 +24,8 @@ const externalNpm = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: [resolve(root, "agent/src/main.ts")], outfile: resolve(root, "agent/dist/vigil-agent.mjs") }),
+  // Minified: the bundle's source text lives in the agent's heap (~4 MB less RSS); the linked map keeps stacks readable.
+  build({ ...common, minify: true, keepNames: true, entryPoints: [resolve(root, "agent/src/main.ts")], outfile: resolve(root, "agent/dist/vigil-agent.mjs") }),
   build({ ...common, entryPoints: [resolve(root, "collector/src/main.ts")], outfile: resolve(root, "collector/dist/vigil-collector.mjs"), plugins: [externalNpm] }),
   build({ ...common, entryPoints: [resolve(root, "collector/src/cli/vigil/main.ts")], outfile: resolve(root, "collector/dist/vigil.mjs"), plugins: [externalNpm] }),
 ]);

@@ -1,7 +1,7 @@
 // `http` check: one request (node:http/https, no redirects followed, no connection reuse), judged by status code,
 // optionally body content, and for HTTPS the certificate's remaining validity.
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
+import type https from "node:https";
 import { TLSSocket } from "node:tls";
 import { zDuration } from "@vigil/shared";
 import { z } from "zod";
@@ -58,7 +58,19 @@ interface Response {
   certValidTo?: number;
 }
 
-function request(cfg: HttpCheckConfig, timeoutMs: number, signal: AbortSignal): Promise<Response> {
+interface HttpModules {
+  http: typeof http;
+  https: typeof https;
+}
+
+/** node:http and node:https, loaded on first use: agents without an http check never pay for node:https. */
+let httpModules: Promise<HttpModules> | undefined;
+function loadHttpModules(): Promise<HttpModules> {
+  httpModules ??= Promise.all([import("node:http"), import("node:https")]).then(([h, s]) => ({ http: h.default, https: s.default }));
+  return httpModules;
+}
+
+function request({ http, https }: HttpModules, cfg: HttpCheckConfig, timeoutMs: number, signal: AbortSignal): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     let settled = false;
     const settle = (err: Error | undefined, res?: Response): void => {
@@ -121,10 +133,11 @@ export function createHttpCheck(common: CheckCommon, cfg: HttpCheckConfig): Chec
   return {
     common,
     async run(signal: AbortSignal): Promise<CheckOutcome> {
+      const modules = await loadHttpModules(); // before the clock starts: loading is not the target's latency
       const start = performance.now();
       let res: Response;
       try {
-        res = await request(cfg, common.timeoutMs, signal);
+        res = await request(modules, cfg, common.timeoutMs, signal);
       } catch (err) {
         if (signal.aborted) throw abortReason(signal);
         if (isCertError(err)) return { status: "unhealthy", message: `certificate verification failed: ${errorText(err)} (${target})` };

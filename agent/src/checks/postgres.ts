@@ -3,7 +3,6 @@
 // or an environment variable read at run time, and never appears in a message (URLs are shown without it).
 import { readFile } from "node:fs/promises";
 import { zDuration } from "@vigil/shared";
-import pg from "pg";
 import { z } from "zod";
 import { abortReason, deadline, describeConnectError, elapsedMs, errorCode, errorText, slowWarning, untilAborted, verdict } from "./tcp.js";
 import type { Check, CheckCommon, CheckMetric, CheckOutcome } from "./types.js";
@@ -102,6 +101,8 @@ export function createPostgresCheck(common: CheckCommon, cfg: PostgresCheckConfi
       } catch (err) {
         return { status: "unhealthy", message: errorText(err) };
       }
+      // Loaded on first use: most agents run no postgres check, and pg is a large share of the bundle's heap.
+      const { default: pg } = await import("pg");
       const client = new pg.Client({
         connectionString: password === undefined ? cfg.url : withPassword(cfg.url, password),
         connectionTimeoutMillis: common.timeoutMs,

@@ -1,7 +1,6 @@
 // `redis` check: connect and PING (the latency), a SET/GET round trip on the check's own key, then memory use
 // against maxmemory and the number of clients. One connection per run, no retries, no offline queue.
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { z } from "zod";
 import { checkPasswordFields, passwordFields, readPassword, redactUrl, scrub, withPassword } from "./postgres.js";
 import { abortReason, deadline, describeConnectError, elapsedMs, errorCode, errorText, slowWarning, untilAborted, verdict } from "./tcp.js";
@@ -63,6 +62,8 @@ export function createRedisCheck(common: CheckCommon, cfg: RedisCheckConfig): Ch
       } catch (err) {
         return { status: "unhealthy", message: errorText(err) };
       }
+      // Loaded on first use: most agents run no redis check, and ioredis is a large share of the bundle's heap.
+      const { Redis } = await import("ioredis");
       const client = new Redis(password === undefined ? cfg.url : withPassword(cfg.url, password), {
         lazyConnect: true,
         enableOfflineQueue: false,

@@ -58,7 +58,8 @@ export class Spool {
         seg = this.rotate();
         decls = this.declarations(seg, b.refs, def);
       }
-      let at = seg.write(Buffer.concat([...decls.records.values(), batch]), this.o.fsync);
+      // Steady state declares nothing new: write the batch record as is, without a copy.
+      let at = seg.write(decls.records.size === 0 ? batch : Buffer.concat([...decls.records.values(), batch]), this.o.fsync);
       for (const [ref, rec] of decls.records) {
         seg.decls.set(ref, { offset: at, length: rec.length });
         at += rec.length;

@@ -87,6 +87,7 @@ export class CollectorLink {
     if (!this.welcomed) return;
     this.live.push(b);
     this.sendLive();
+    if (this.live.length > 0) this.armReplay(); // held by a Slow: flushed by the replay step once it ends
   }
 
   get replaying(): boolean {
@@ -148,6 +149,7 @@ export class CollectorLink {
       }
       case "slow":
         this.pausedUntil = this.opts.clock.now() + m.msg.value.downMs;
+        this.armReplay();
         return;
     }
   }
@@ -168,8 +170,17 @@ export class CollectorLink {
     this.live = [];
     this.opts.log.info({ collector: collectorId, lastCommittedSeq, backlog: this.opts.spool.stats.pendingBatches }, "connected to collector");
     clearInterval(this.replayTimer);
-    this.replayTimer = setInterval(() => this.replayStep(), REPLAY_TICK_MS);
+    this.replayTimer = undefined;
+    this.armReplay();
     this.replayStep();
+  }
+
+  /**
+   * Runs the replay step every REPLAY_TICK_MS while it has work (a backlog, or live ticks held by a Slow);
+   * replayStep disarms it when idle, so a caught-up agent does not wake up ten times a second for nothing.
+   */
+  private armReplay(): void {
+    this.replayTimer ??= setInterval(() => this.replayStep(), REPLAY_TICK_MS);
   }
 
   private onClosed(call: Call, code: grpc.status, reason: string): void {
@@ -178,6 +189,7 @@ export class CollectorLink {
     this.state.connected = false;
     this.welcomed = false;
     clearInterval(this.replayTimer);
+    this.replayTimer = undefined;
     call.removeAllListeners("data");
     if (this.stopped) return;
     const delay = this.backoff.next();
@@ -200,7 +212,11 @@ export class CollectorLink {
     const call = this.call;
     if (!call || !this.welcomed || this.paused()) return;
     this.sendLive(); // live ticks held by a Slow go first
-    if (this.replayCursor >= this.replayUntil) return;
+    if (this.replayCursor >= this.replayUntil) {
+      clearInterval(this.replayTimer); // nothing left to do; send() and a Slow re-arm it
+      this.replayTimer = undefined;
+      return;
+    }
     const room = Math.min(this.replayPerTick, REPLAY_WINDOW - this.inflightReplay.size);
     if (room <= 0) return;
     const page = this.opts.spool.readUnacked(this.replayCursor, room).filter((b) => b.seq <= this.replayUntil);
