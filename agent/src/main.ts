@@ -1,11 +1,7 @@
-import v8 from "node:v8";
+import "./v8-flags.js"; // first: see there
 import { createLogger, VIGIL_VERSION, VigilError } from "@vigil/shared";
 import { startAgent } from "./agent.js";
 import { describeConfig, parseAgentCommand, USAGE } from "./config.js";
-
-// The agent's hot path is tiny and runs once a tick: V8's optimizing compiler buys it nothing but costs 5–10 MB of
-// native memory that creeps over hours (measured with bench/agent.ts). Set before any function gets hot.
-v8.setFlagsFromString("--no-opt");
 
 function main(): void {
   const cmd = parseAgentCommand(process.argv.slice(2), process.env);

@@ -3,7 +3,7 @@ import type { PendingBatch } from "./batch.js";
 import { checkSamples } from "./checks/scheduler.js";
 import type { CheckResult } from "./checks/types.js";
 import type { MetricSource } from "./collectors/types.js";
-import type { SeriesTable } from "./series-table.js";
+import { SeriesRefCache, type SeriesTable } from "./series-table.js";
 
 export interface SamplerOptions {
   sources: MetricSource[];
@@ -26,6 +26,8 @@ export class Sampler {
   private seq: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly failing = new Set<string>();
+  /** Per source: most ticks repeat last tick's series, so their refs are found without building keys. */
+  private readonly refCaches = new Map<MetricSource, SeriesRefCache>();
 
   constructor(private readonly opts: SamplerOptions) {
     this.seq = opts.firstSeq;
@@ -45,10 +47,11 @@ export class Sampler {
     const values: number[] = [];
     for (const source of this.opts.sources) {
       try {
-        for (const s of source.collect(timeMs)) {
-          refs.push(this.opts.series.ref(s.metric, s.labels));
-          values.push(s.value);
-        }
+        const samples = source.collect(timeMs);
+        let cache = this.refCaches.get(source);
+        if (cache === undefined) this.refCaches.set(source, (cache = new SeriesRefCache(this.opts.series)));
+        cache.resolve(samples, refs);
+        for (const s of samples) values.push(s.value);
         if (this.failing.delete(source.name)) this.opts.log.info({ source: source.name }, "metric source recovered");
       } catch (err) {
         if (!this.failing.has(source.name)) this.opts.log.warn({ source: source.name, err: (err as Error).message }, "metric source failed");

@@ -1,12 +1,13 @@
 import { once } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { AgentMessageSchema, CheckStatus, IngestClient, type AgentMessage, type CollectorMessage, type Hello } from "@vigil/proto";
+import { AgentMessageSchema, CheckStatus, type AgentMessage, type CollectorMessage, type Hello, type IngestClient } from "@vigil/proto";
 import { Backoff, type Clock, type Logger } from "@vigil/shared";
 import type { PendingBatch } from "../batch.js";
-import type { SeriesTable } from "../series-table.js";
+import { SeriesRefCache, type SeriesTable } from "../series-table.js";
 import type { Spool, SpooledBatch } from "../spool/index.js";
 import type { ChannelSetup } from "./credentials.js";
+import { AgentIngestClient } from "./ingest-client.js";
 
 export interface CollectorLinkOptions {
   address: string;
@@ -60,11 +61,14 @@ export class CollectorLink {
   private inflightReplay = new Set<number>();
   private live: PendingBatch[] = [];
   private pausedUntil = 0;
+  /** Replayed batches of a segment repeat the same series in the same order: refs without a key per point. */
+  private readonly replayRefs: SeriesRefCache;
 
   constructor(private readonly opts: CollectorLinkOptions) {
     this.client = this.newClient();
     this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
     this.replayPerTick = Math.max(1, Math.round(((opts.replayPerSecond ?? 200) * REPLAY_TICK_MS) / 1000));
+    this.replayRefs = new SeriesRefCache(opts.series);
   }
 
   start(): void {
@@ -72,7 +76,7 @@ export class CollectorLink {
   }
 
   private newClient(): IngestClient {
-    return new IngestClient(this.opts.address, this.opts.channel.credentials, {
+    return new AgentIngestClient(this.opts.address, this.opts.channel.credentials, {
       ...this.opts.channel.options,
       "grpc.keepalive_time_ms": 20_000,
       "grpc.keepalive_timeout_ms": 10_000,
@@ -237,7 +241,9 @@ export class CollectorLink {
   }
 
   private fromSpool(b: SpooledBatch): PendingBatch {
-    return { seq: b.seq, timeMs: b.timeMs, refs: b.series.map((s) => this.opts.series.ref(s.metric, s.labels)), values: b.values, checks: b.checks };
+    const refs: number[] = [];
+    this.replayRefs.resolve(b.series, refs);
+    return { seq: b.seq, timeMs: b.timeMs, refs, values: b.values, checks: b.checks };
   }
 
   private toMessage(b: PendingBatch): AgentMessage {
