@@ -94,10 +94,6 @@ export class CollectorLink {
     if (this.live.length > 0) this.armReplay(); // held by a Slow: flushed by the replay step once it ends
   }
 
-  get replaying(): boolean {
-    return this.welcomed && this.replayCursor < this.replayUntil;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
