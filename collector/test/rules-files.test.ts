@@ -49,7 +49,7 @@ rules:
       'rules/disk.yaml: rule "a": kind: expected one of "threshold", "rate", "absent", "check", got "treshold"',
       'rules/disk.yaml: rule "b": fro: unknown field',
       'rules/disk.yaml: rule "c": for: expected a duration like "5m" or "1m30s", got "soon"',
-      'rules/disk.yaml: rule "d": match.mount: invalid regular expression "(": Unterminated group',
+      'rules/disk.yaml: rule "d": match.mount: invalid regular expression "(": missing closing )',
       'rules/disk.yaml: rule "e": summary: unknown variable {{hots}} (known: host, value, severity, rule, metric, check, status, message, last_seen, labels.NAME)',
       'rules/disk.yaml: rule "f": warning.value: must be reached before critical.value (0.8) for op ">", got 0.9',
       'rules/disk.yaml: rule "g": warning.clear: must be on the clear side of value 0.9 for op ">" (at or below), got 0.95',
