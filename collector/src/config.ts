@@ -40,6 +40,17 @@ const schema = z
       })
       .strict()
       .default({}),
+    // Bounds on the work of one HTTP query (README "HTTP API"); past them the API answers 422 or 429.
+    api: z
+      .object({
+        max_points: z.number().int().min(1000).max(50_000_000).default(500_000),
+        max_series: z.number().int().min(1).max(1_000_000).default(10_000),
+        max_samples: z.number().int().min(10_000).max(10_000_000_000).default(50_000_000),
+        max_heavy_queries: z.number().int().min(1).max(64).default(2),
+        query_timeout: zDuration(1000, 600_000).default("30s"),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -65,6 +76,7 @@ export interface CollectorConfig {
   notificationPolicy: PolicyConfig;
   tls: { cert?: string; key?: string; clientCa?: string };
   ingest: { maxFutureSkewMs: number; maxQueuedRows: number; maxMessageBytes: number };
+  api: { maxPoints: number; maxSeries: number; maxSamples: number; maxHeavyQueries: number; timeoutMs: number };
 }
 
 const SPECS: readonly SettingSpec[] = [
@@ -140,6 +152,7 @@ function toConfig(s: Settings): CollectorConfig {
     notificationPolicy: policyOf(s.notifications),
     tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
     ingest: { maxFutureSkewMs: s.ingest.max_future_skew, maxQueuedRows: s.ingest.max_queued_rows, maxMessageBytes: s.ingest.max_message_bytes },
+    api: { maxPoints: s.api.max_points, maxSeries: s.api.max_series, maxSamples: s.api.max_samples, maxHeavyQueries: s.api.max_heavy_queries, timeoutMs: s.api.query_timeout },
   };
 }
 

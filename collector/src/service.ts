@@ -113,13 +113,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       ),
   });
 
-  const reader = new PostgresMetricsReader(db);
+  const reader = new PostgresMetricsReader(db, clock);
   const http = buildHttpServer({
     reader,
     alerting: alertingApi({ alerting, store: alertStore, reader, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
     selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
+    limits: config.api,
     clock,
     log: log.child({ component: "api" }),
   });

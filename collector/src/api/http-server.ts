@@ -1,12 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
-import { CollectorError, CollectorErrors } from "../errors.js";
+import { answerClientError, answerError, answerNotFound } from "./error-answers.js";
+import { checkRequestStrings } from "./params.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
 import { registerHealthRoutes } from "./routes-health.js";
 import { registerNotificationRoutes } from "./routes-notifications.js";
-import { registerMetricsRoutes } from "./routes-metrics.js";
+import { registerMetricsRoutes, type QueryLimits } from "./routes-metrics.js";
 import type { AlertingApi, MetricsReader, NotificationsApi, Readiness } from "./ports.js";
+
+export type { QueryLimits } from "./routes-metrics.js";
 
 export interface HttpServerOptions {
   reader: MetricsReader;
@@ -15,28 +18,33 @@ export interface HttpServerOptions {
   readiness: Readiness;
   /** The collector's own metrics, served at /metrics. */
   selfMetrics: Registry;
+  limits: QueryLimits;
   clock: Clock;
   log: Logger;
 }
 
-const STATUS: Partial<Record<string, number>> = {
-  [CollectorErrors.BAD_PARAM]: 400,
-  [CollectorErrors.NOT_FOUND]: 404,
-  [CollectorErrors.CONFLICT]: 409,
-  [CollectorErrors.STORAGE_UNAVAILABLE]: 503,
-};
+/** Largest request body: rules, silences and acks are small JSON documents. */
+const BODY_LIMIT = 1024 * 1024;
+/** Longest path parameter (a host name is at most 253 characters). */
+const MAX_PARAM_LENGTH = 256;
 
 export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
-  // Per-request info logs off: at thousands of dashboard polls they drown what matters; errors still log.
-  const app = Fastify({ loggerInstance: opts.log.child({}, { level: "warn" }) as FastifyBaseLogger });
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof CollectorError) {
-      const status = STATUS[err.code] ?? 500;
-      return reply.status(status).send({ error: { code: err.code, message: err.message } });
-    }
-    const status = typeof err.statusCode === "number" ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, "request failed");
-    return reply.status(status).send({ error: { code: err.code ?? "VGL_ERR_INTERNAL", message: err.message } });
+  const app = Fastify({
+    // Per-request info logs off: at thousands of dashboard polls they drown what matters; errors still log.
+    loggerInstance: opts.log.child({}, { level: "warn" }) as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (err, req, reply) => answerError(err, req, reply, BODY_LIMIT),
+  });
+  // The API takes JSON bodies only: anything else is a 415, not a string for routes to trip over.
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler((err: FastifyError, req, reply) => answerError(err, req, reply, BODY_LIMIT));
+  app.setNotFoundHandler((req, reply) => answerNotFound(app, req, reply));
+  // Every query and path parameter of every route, before the route sees it: no control characters, bounded lengths.
+  app.addHook("onRequest", async (req) => {
+    checkRequestStrings(req.query);
+    checkRequestStrings(req.params);
   });
   registerHealthRoutes(app, opts);
   registerMetricsRoutes(app, opts);

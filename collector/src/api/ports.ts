@@ -40,27 +40,66 @@ export interface SeriesView {
 
 export type Aggregation = "avg" | "min" | "max" | "last" | "sum";
 
-export interface RangeQuery {
+/** Which series a range query reads: one metric, optionally one host, and label matchers. */
+export interface SeriesSelector {
   metric: string;
   host?: string;
-  match: Labels;
+  /** Labels (`host` included) every wanted series has with exactly these values: narrows candidates in storage. */
+  exact: Labels;
+  /** The full test of a candidate's labels (`host` included). */
+  accept: (labels: Labels) => boolean;
+  /** Most series returned; finding one more stops the search (`overflow: "series"`). */
+  maxSeries: number;
+  /** Most candidates (series of the metric passing `exact`) examined; past it `overflow: "candidates"`. */
+  maxCandidates: number;
+  /** Time (clock ms) past which storage cancels the work (a VGL_ERR_QUERY_TIMEOUT error). */
+  deadlineMs: number;
+}
+
+export interface SelectedSeries {
+  id: number;
+  metric: string;
+  /** Its labels, with `host`. */
+  labels: Labels;
+  /** Its host's reporting interval (ms): about how many samples a range holds. */
+  intervalMs: number;
+}
+
+export interface SeriesSelection {
+  /** Ordered by id. */
+  series: SelectedSeries[];
+  overflow: null | "series" | "candidates";
+}
+
+export interface RangeRead {
   startMs: number;
   endMs: number;
   stepMs: number;
   agg: Aggregation;
-  maxSeries: number;
+  deadlineMs: number;
 }
 
+/** One series of a range answer. */
 export interface RangeSeries {
   metric: string;
   labels: Labels;
-  points: [number, number][];
+  /**
+   * Its points, `[[unix_ms, value], …]` oldest first, as JSON text made by the database: a large answer streams
+   * without a JS object per point (that garbage grew the heap for good under a few concurrent large queries).
+   */
+  pointsJson: string;
 }
 
 export interface MetricsReader {
-  listHosts(nowMs: number): Promise<HostView[]>;
+  /** Hosts by name, at most `limit`. */
+  listHosts(nowMs: number, limit: number): Promise<HostView[]>;
   listSeries(filter: { host?: string; metric?: string; limit: number }): Promise<SeriesView[]>;
-  queryRange(q: RangeQuery): Promise<RangeSeries[]>;
+  selectSeries(s: SeriesSelector): Promise<SeriesSelection>;
+  /**
+   * The bucketed points of the selected series, one series at a time in their order (those without points in the
+   * range are left out), read in bounded chunks: memory holds one chunk, whatever the range.
+   */
+  readRange(series: readonly SelectedSeries[], r: RangeRead): AsyncIterable<RangeSeries>;
   /** Current state of each check of a host; null when the host is unknown. */
   hostChecks(host: string): Promise<CheckView[] | null>;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { parseDuration, type Clock } from "@vigil/shared";
 import { badParam, CollectorError, CollectorErrors } from "../errors.js";
-import { optionalString, parseTime } from "./params.js";
+import { checkTime, optionalString, parseTime } from "./params.js";
 import type { AlertingApi } from "./ports.js";
 
 type Query = Record<string, unknown>;
@@ -76,6 +76,7 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
       } catch (err) {
         throw badParam("duration", (err as Error).message.replace(/^duration: /, ""));
       }
+      checkTime("duration", endsAt);
     } else throw badParam("endsAt", "required (or duration, e.g. \"2h\")");
     if (endsAt <= startsAt) throw badParam("endsAt", "must be after startsAt");
     const s = await alerting.createSilence({ matchers: matchers as Record<string, string>, startsAt, endsAt, comment: str(b, "comment", ""), createdBy: str(b, "createdBy", "api") });

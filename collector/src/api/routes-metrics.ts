@@ -1,17 +1,51 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Clock } from "@vigil/shared";
 import { badParam, CollectorError, CollectorErrors } from "../errors.js";
-import { optionalString, parseAgg, parseMatch, parseStep, parseTime, requireString } from "./params.js";
-import type { MetricsReader } from "./ports.js";
+import { MIN_TIME_MS, optionalString, parseAgg, parseLimit, parseMatchers, parseStep, parseTime, requireString } from "./params.js";
+import type { MetricsReader, SelectedSeries } from "./ports.js";
+import { QueryGate } from "./query-gate.js";
+import { rangeAnswer } from "./range-stream.js";
 
 type Query = Record<string, unknown>;
 
-const MAX_POINTS_PER_SERIES = 11_000;
-const MAX_SERIES = 2_000;
-const DEFAULT_POINTS = 250;
+/** Bounds on the work of one range query (settings under `api:`). */
+export interface QueryLimits {
+  /** Series × steps in one answer. */
+  maxPoints: number;
+  maxSeries: number;
+  /** Estimated stored samples a query may read. */
+  maxSamples: number;
+  /** Heavy queries running at once. */
+  maxHeavyQueries: number;
+  /** From the request's arrival to its answer's last byte. */
+  timeoutMs: number;
+}
 
-export function registerMetricsRoutes(app: FastifyInstance, { reader, clock }: { reader: MetricsReader; clock: Clock }): void {
-  app.get("/api/v1/hosts", async () => ({ hosts: await reader.listHosts(clock.now()) }));
+/** Prometheus' resolution limit: a step that gives more points per series is a mistake. */
+const MAX_POINTS_PER_SERIES = 11_000;
+const DEFAULT_POINTS = 250;
+/** Candidates tested against the label matchers, per series a query may return. */
+const CANDIDATES_PER_SERIES = 10;
+/** A query past either figure takes a slot of the heavy-query gate. */
+const HEAVY_POINTS = 50_000;
+const HEAVY_SAMPLES = 1_000_000;
+/** Hosts report at most once a second; estimates never assume more often. */
+const MIN_INTERVAL_MS = 1000;
+const LIST_DEFAULT = 1000;
+const LIST_MAX = 10_000;
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+const tooLarge = (message: string) => new CollectorError(CollectorErrors.QUERY_TOO_LARGE, message);
+
+export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: MetricsReader; clock: Clock; limits: QueryLimits }): void {
+  const { reader, clock, limits } = opts;
+  const gate = new QueryGate(limits.maxHeavyQueries);
+
+  app.get("/api/v1/hosts", async (req) => {
+    const limit = parseLimit(req.query as Query, LIST_DEFAULT, LIST_MAX);
+    const hosts = await reader.listHosts(clock.now(), limit + 1);
+    return { hosts: hosts.slice(0, limit), truncated: hosts.length > limit };
+  });
 
   app.get("/api/v1/hosts/:host/checks", async (req) => {
     const { host } = req.params as { host: string };
@@ -22,31 +56,79 @@ export function registerMetricsRoutes(app: FastifyInstance, { reader, clock }: {
 
   app.get("/api/v1/series", async (req) => {
     const q = req.query as Query;
-    return { series: await reader.listSeries({ host: optionalString(q, "host"), metric: optionalString(q, "metric"), limit: 10_000 }) };
+    const limit = parseLimit(q, LIST_DEFAULT, LIST_MAX);
+    const series = await reader.listSeries({ host: optionalString(q, "host"), metric: optionalString(q, "metric"), limit: limit + 1 });
+    return { series: series.slice(0, limit), truncated: series.length > limit };
   });
 
-  app.get("/api/v1/query_range", async (req) => {
+  app.get("/api/v1/query_range", async (req, reply) => {
     const q = req.query as Query;
     const now = clock.now();
+    const deadlineMs = now + limits.timeoutMs;
     const metric = requireString(q, "metric");
+    const host = optionalString(q, "host");
+    const matchers = parseMatchers(q);
+    const agg = parseAgg(optionalString(q, "agg"));
     const endMs = parseTime("end", optionalString(q, "end"), now, now);
-    const startMs = parseTime("start", optionalString(q, "start"), now, endMs - 3_600_000);
+    const startMs = parseTime("start", optionalString(q, "start"), now, Math.max(MIN_TIME_MS, endMs - 3_600_000));
     if (startMs > endMs) throw badParam("start", "must not be after end");
-    const autoStep = Math.max(1000, Math.ceil((endMs - startMs) / DEFAULT_POINTS / 1000) * 1000);
-    const stepMs = parseStep(optionalString(q, "step"), autoStep);
-    if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
-      throw badParam("step", `too small for the range: more than ${MAX_POINTS_PER_SERIES} points per series`);
+    const rangeMs = endMs - startMs;
+    const stepMs = parseStep(optionalString(q, "step"), Math.max(1000, Math.ceil(rangeMs / DEFAULT_POINTS / 1000) * 1000), rangeMs);
+    // Buckets are aligned to the epoch (date_bin), so a range touches this many of them.
+    const steps = Math.floor(endMs / stepMs) - Math.floor(startMs / stepMs) + 1;
+    if (steps > MAX_POINTS_PER_SERIES) {
+      throw tooLarge(`step: ${fmt(steps)} steps per series, over the limit of ${fmt(MAX_POINTS_PER_SERIES)}: use a step of at least ${Math.ceil(rangeMs / (MAX_POINTS_PER_SERIES - 1) / 1000)}s`);
     }
-    const series = await reader.queryRange({
-      metric,
-      host: optionalString(q, "host"),
-      match: parseMatch(q),
-      startMs,
-      endMs,
-      stepMs,
-      agg: parseAgg(optionalString(q, "agg")),
-      maxSeries: MAX_SERIES,
+
+    const maxCandidates = limits.maxSeries * CANDIDATES_PER_SERIES;
+    const sel = await reader.selectSeries({ metric, host, exact: matchers.exact, accept: matchers.accept, maxSeries: limits.maxSeries, maxCandidates, deadlineMs });
+    if (sel.overflow === "series") {
+      throw tooLarge(`more than ${fmt(limits.maxSeries)} series match, over the limit of ${fmt(limits.maxSeries)} series (api.max_series): add host= or label matchers`);
+    }
+    if (sel.overflow === "candidates") {
+      throw tooLarge(`${metric} has more than ${fmt(maxCandidates)} series to test against the matchers (${CANDIDATES_PER_SERIES} × api.max_series): add host= or exact label matchers`);
+    }
+    const points = sel.series.length * steps;
+    if (points > limits.maxPoints) {
+      throw tooLarge(
+        `the answer would hold up to ${fmt(points)} points (${fmt(sel.series.length)} series × ${fmt(steps)} steps), over the limit of ${fmt(limits.maxPoints)} points (api.max_points): narrow the range or the matchers, or use a longer step`,
+      );
+    }
+    const samples = estimatedSamples(sel.series, rangeMs);
+    if (samples > limits.maxSamples) {
+      throw tooLarge(`the query would read about ${fmt(samples)} stored samples, over the limit of ${fmt(limits.maxSamples)} (api.max_samples): narrow the range or the matchers`);
+    }
+    const release = points > HEAVY_POINTS || samples > HEAVY_SAMPLES ? gate.tryEnter() : () => {};
+    if (!release) {
+      throw new CollectorError(CollectorErrors.TOO_MANY_QUERIES, `${limits.maxHeavyQueries} heavy queries are running already (api.max_heavy_queries): retry shortly`);
+    }
+    // The whole answer, however slowly the client reads it, must be sent by the deadline.
+    const cutOff = setTimeout(() => reply.raw.destroy(), Math.max(0, deadlineMs - clock.now()));
+    reply.raw.once("close", () => {
+      clearTimeout(cutOff);
+      release();
     });
-    return { series };
+    try {
+      const body = await rangeAnswer(reader.readRange(sel.series, { startMs, endMs, stepMs, agg, deadlineMs }), (err) => {
+        logCutShort(req.log, err);
+        reply.raw.destroy();
+      });
+      return reply.type("application/json; charset=utf-8").send(body);
+    } catch (err) {
+      clearTimeout(cutOff);
+      release();
+      throw err;
+    }
   });
+}
+
+function estimatedSamples(series: readonly SelectedSeries[], rangeMs: number): number {
+  let n = 0;
+  for (const s of series) n += Math.floor(rangeMs / Math.max(s.intervalMs, MIN_INTERVAL_MS)) + 1;
+  return n;
+}
+
+function logCutShort(log: FastifyBaseLogger, err: unknown): void {
+  if (err instanceof CollectorError) log.warn({ code: err.code, reason: err.message }, "range answer cut short after it began");
+  else log.error({ err }, "range answer failed after it began");
 }

@@ -1,5 +1,7 @@
 import { sql, type Kysely } from "kysely";
-import type { CheckStatusName, CheckView, HostView, MetricsReader, RangeQuery, RangeSeries, SeriesView } from "../api/ports.js";
+import { systemClock, type Clock } from "@vigil/shared";
+import type { CheckStatusName, CheckView, HostView, MetricsReader, RangeRead, RangeSeries, SelectedSeries, SeriesSelection, SeriesSelector, SeriesView } from "../api/ports.js";
+import { RangeReader } from "./range-reader.js";
 import type { Database } from "./schema.js";
 
 /** Hosts count as up while they reported within this many of their own intervals. */
@@ -7,23 +9,26 @@ const UP_INTERVALS = 3;
 
 const STATUS_NAMES: readonly CheckStatusName[] = ["healthy", "degraded", "unhealthy"];
 
-const AGGREGATES = {
-  avg: sql`avg(x.value)`,
-  min: sql`min(x.value)`,
-  max: sql`max(x.value)`,
-  sum: sql`sum(x.value)`,
-  last: sql`(array_agg(x.value ORDER BY x.time DESC))[1]`,
-} as const;
+/** Checks one host may have, as far as the API lists them. */
+const MAX_CHECKS = 1000;
 
 export class PostgresMetricsReader implements MetricsReader {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly ranges: RangeReader;
 
-  async listHosts(nowMs: number): Promise<HostView[]> {
+  constructor(
+    private readonly db: Kysely<Database>,
+    clock: Clock = systemClock,
+  ) {
+    this.ranges = new RangeReader(db, clock);
+  }
+
+  async listHosts(nowMs: number, limit: number): Promise<HostView[]> {
     const rows = await this.db
       .selectFrom("hosts")
       .selectAll("hosts")
       .select((eb) => eb.selectFrom("check_state").select((e) => e.fn.max("status").as("s")).whereRef("check_state.host_id", "=", "hosts.id").as("worst"))
       .orderBy("name")
+      .limit(limit)
       .execute();
     return rows.map((h) => ({
       name: h.name,
@@ -55,7 +60,7 @@ export class PostgresMetricsReader implements MetricsReader {
   async hostChecks(host: string): Promise<CheckView[] | null> {
     const h = await this.db.selectFrom("hosts").select("id").where("name", "=", host).executeTakeFirst();
     if (!h) return null;
-    const rows = await this.db.selectFrom("check_state").selectAll().where("host_id", "=", h.id).orderBy("name").execute();
+    const rows = await this.db.selectFrom("check_state").selectAll().where("host_id", "=", h.id).orderBy("name").limit(MAX_CHECKS).execute();
     return rows.map((r) => ({
       name: r.name,
       kind: r.kind,
@@ -80,33 +85,11 @@ export class PostgresMetricsReader implements MetricsReader {
     return (await q.execute()).map((r) => ({ id: r.id, host: r.host, metric: r.metric, labels: r.labels }));
   }
 
-  async queryRange(q: RangeQuery): Promise<RangeSeries[]> {
-    const hostFilter = q.host === undefined ? sql`` : sql`AND h.name = ${q.host}`;
-    const matchFilter = Object.keys(q.match).length === 0 ? sql`` : sql`AND s.labels @> ${JSON.stringify(q.match)}::jsonb`;
-    const r = await sql<{ id: number; metric: string; labels: Record<string, string>; host: string; t: number; v: number }>`
-      WITH sel AS (
-        SELECT s.id, s.metric, s.labels, h.name AS host
-        FROM series s JOIN hosts h ON h.id = s.host_id
-        WHERE s.metric = ${q.metric} ${hostFilter} ${matchFilter}
-        ORDER BY s.id
-        LIMIT ${q.maxSeries}
-      )
-      SELECT sel.id, sel.metric, sel.labels, sel.host,
-             (extract(epoch FROM date_bin(make_interval(secs => ${q.stepMs / 1000}), x.time, timestamptz 'epoch')) * 1000)::float8 AS t,
-             ${AGGREGATES[q.agg]}::float8 AS v
-      FROM sel JOIN samples x ON x.series_id = sel.id
-      WHERE x.time >= ${new Date(q.startMs).toISOString()}::timestamptz AND x.time <= ${new Date(q.endMs).toISOString()}::timestamptz
-      GROUP BY sel.id, sel.metric, sel.labels, sel.host, t
-      ORDER BY sel.id, t`.execute(this.db);
-    const out: RangeSeries[] = [];
-    let cur: (RangeSeries & { id: number }) | undefined;
-    for (const row of r.rows) {
-      if (cur?.id !== row.id) {
-        cur = { id: row.id, metric: row.metric, labels: { ...row.labels, host: row.host }, points: [] };
-        out.push(cur);
-      }
-      cur.points.push([row.t, row.v]);
-    }
-    return out.map(({ metric, labels, points }) => ({ metric, labels, points }));
+  selectSeries(s: SeriesSelector): Promise<SeriesSelection> {
+    return this.ranges.selectSeries(s);
+  }
+
+  readRange(series: readonly SelectedSeries[], r: RangeRead): AsyncIterable<RangeSeries> {
+    return this.ranges.readRange(series, r);
   }
 }

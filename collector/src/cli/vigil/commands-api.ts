@@ -30,7 +30,7 @@ export const queryCommand: Command = {
   summary: "query a metric over a time range (series and their last values)",
   help: [
     "  --host H        only series of this host",
-    "  --match k=v     label matcher (repeatable)",
+    "  --match k=v     label matcher (repeatable): k=v, k=~re (whole value, RE2), k=!v, k=!~re, k= (absent)",
     '  --start, --end  unix seconds, RFC 3339, "now" or relative ("-1h"); default -1h .. now',
     "  --step D        resolution (\"1m\", or seconds); default: about 250 points",
     `  --agg F         ${AGGS.join(" | ")} within each step (default avg)`,

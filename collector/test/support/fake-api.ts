@@ -1,0 +1,115 @@
+// The HTTP server over fake ports: a scripted MetricsReader, alerting and notifications that fail if called, and a
+// logger whose lines the test can read.
+import { Writable } from "node:stream";
+import pino from "pino";
+import type { FastifyInstance } from "fastify";
+import { ManualClock, type Labels } from "@vigil/shared";
+import { Registry } from "prom-client";
+import { buildHttpServer, type QueryLimits } from "../../src/api/http-server.js";
+import type {
+  AlertingApi,
+  HostView,
+  MetricsReader,
+  NotificationsApi,
+  RangeRead,
+  RangeSeries,
+  SelectedSeries,
+  SeriesSelection,
+  SeriesSelector,
+  SeriesView,
+} from "../../src/api/ports.js";
+
+export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+export const DEFAULT_LIMITS: QueryLimits = { maxPoints: 500_000, maxSeries: 10_000, maxSamples: 50_000_000, maxHeavyQueries: 2, timeoutMs: 30_000 };
+
+/** A MetricsReader over series in memory; each read answers one point per series, unless the test scripts it. */
+export class FakeReader implements MetricsReader {
+  series: SelectedSeries[] = [];
+  hosts: HostView[] = [];
+  selectors: SeriesSelector[] = [];
+  reads: RangeRead[] = [];
+  /** Replaces the default read: whatever it yields is the answer. */
+  read: ((series: readonly SelectedSeries[], r: RangeRead) => AsyncIterable<RangeSeries>) | null = null;
+  failListHosts: Error | null = null;
+
+  async listHosts(_nowMs: number, limit: number): Promise<HostView[]> {
+    if (this.failListHosts) throw this.failListHosts;
+    return this.hosts.slice(0, limit);
+  }
+
+  async listSeries(f: { host?: string; metric?: string; limit: number }): Promise<SeriesView[]> {
+    return this.series
+      .filter((s) => (f.metric === undefined || s.metric === f.metric) && (f.host === undefined || s.labels.host === f.host))
+      .slice(0, f.limit)
+      .map((s) => ({ id: s.id, host: s.labels.host!, metric: s.metric, labels: s.labels }));
+  }
+
+  async selectSeries(sel: SeriesSelector): Promise<SeriesSelection> {
+    this.selectors.push(sel);
+    const out: SelectedSeries[] = [];
+    let examined = 0;
+    for (const s of this.series) {
+      if (s.metric !== sel.metric || (sel.host !== undefined && s.labels.host !== sel.host)) continue;
+      if (!Object.entries(sel.exact).every(([k, v]) => s.labels[k] === v)) continue;
+      if (++examined > sel.maxCandidates) return { series: out, overflow: "candidates" };
+      if (!sel.accept(s.labels)) continue;
+      if (out.length === sel.maxSeries) return { series: out, overflow: "series" };
+      out.push(s);
+    }
+    return { series: out, overflow: null };
+  }
+
+  readRange(series: readonly SelectedSeries[], r: RangeRead): AsyncIterable<RangeSeries> {
+    this.reads.push(r);
+    if (this.read) return this.read(series, r);
+    return (async function* () {
+      for (const s of series) yield { metric: s.metric, labels: s.labels, pointsJson: JSON.stringify([[r.startMs, s.id]]) };
+    })();
+  }
+
+  async hostChecks(): Promise<null> {
+    return null;
+  }
+}
+
+export function fakeSeries(n: number, metric = "m", labels: (i: number) => Labels = (i) => ({ host: "h1", i: String(i) }), intervalMs = 10_000): SelectedSeries[] {
+  return Array.from({ length: n }, (_, i) => ({ id: i + 1, metric, labels: labels(i), intervalMs }));
+}
+
+/** A port nobody should call in these tests: every method rejects. */
+function unused<T extends object>(name: string): T {
+  return new Proxy({} as T, {
+    get: (_t, prop) => () => Promise.reject(new Error(`${name}.${String(prop)} should not be called`)),
+  });
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  reader: FakeReader;
+  clock: ManualClock;
+  /** Every log line the server wrote (level warn and above reach it). */
+  logs: Record<string, unknown>[];
+}
+
+export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new FakeReader()): Promise<TestApi> {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split("\n")) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const clock = new ManualClock(NOW);
+  const app = buildHttpServer({
+    reader,
+    alerting: unused<AlertingApi>("alerting"),
+    notifications: unused<NotificationsApi>("notifications"),
+    readiness: { notReadyReason: async () => null },
+    selfMetrics: new Registry(),
+    limits,
+    clock,
+    log: pino({ level: "info" }, sink),
+  });
+  return { app, reader, clock, logs };
+}
