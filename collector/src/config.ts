@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadSettings, parseHostPort, zBytes, zDuration, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
+import { loadSettings, parseHostPort, zBoolean, zBytes, zDuration, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
 import { z } from "zod";
 import { CollectorError, CollectorErrors } from "./errors.js";
 import { receiverConfigSchema, type ReceiverConfig } from "./notify/receivers/index.js";
@@ -18,7 +18,7 @@ const schema = z
       .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
       .optional(),
     log_level: zLogLevel.default("info"),
-    insecure_no_auth: z.boolean().default(false),
+    insecure_no_auth: zBoolean.default(false),
     rules_dir: z.string().min(1).optional(),
     /** Base URL of the collector as people reach it, for links in notifications. */
     external_url: z.string().url().optional(),
@@ -27,7 +27,7 @@ const schema = z
       .object({ receivers: z.array(receiverConfigSchema).default([]) })
       .passthrough()
       .default({}),
-    disabled_rules: z.array(z.string()).default([]),
+    disabled_rules: z.array(z.string().min(1, "empty rule name")).default([]),
     tls: z
       .object({ cert: z.string().optional(), key: z.string().optional(), client_ca: z.string().optional() })
       .strict()
