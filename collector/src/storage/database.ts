@@ -21,9 +21,12 @@ const types = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 8, types });
+    // Without a connect timeout a database host that drops packets would hang start and every later query.
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 8, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types });
     // An idle client losing its server (Postgres restarted) must not crash the process.
     pool.on("error", () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
