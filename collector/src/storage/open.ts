@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Clock, Logger } from "@vigil/shared";
 import { databaseTarget } from "./connect-error.js";
 import { openDatabase } from "./database.js";
@@ -33,9 +33,8 @@ export async function openStorage(opts: StorageOptions, log: Logger, clock: Cloc
   try {
     const store = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
     if (opts.databaseUrl) {
-      const probe = (): Promise<unknown> => sql`SELECT 1`.execute(store.db);
       const target = databaseTarget(opts.databaseUrl);
-      await waitForDatabase({ probe, target, setting: opts.databaseUrlFrom ?? "database_url", waitMs: opts.waitForDbMs, clock, log }).catch(async (err: unknown) => {
+      await waitForDatabase({ probe: store.probe, target, setting: opts.databaseUrlFrom ?? "database_url", waitMs: opts.waitForDbMs, clock, log }).catch(async (err: unknown) => {
         await store.close();
         throw err;
       });
