@@ -8,3 +8,4 @@ export * from "./logger.js";
 export * from "./version.js";
 export * from "./settings.js";
 export * from "./setting-values.js";
+export * from "./redact.js";
