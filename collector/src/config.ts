@@ -19,9 +19,12 @@ const zWaitForDb = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return z.NEVER;
 });
 
-/** systemd sets these for every service it starts: there a database not up yet is waited for, not fatal. */
-export function underSystemd(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.INVOCATION_ID || env.NOTIFY_SOCKET);
+/**
+ * systemd sets these for every service it starts: there a database not up yet is waited for, not fatal. Shells in
+ * terminals started by a systemd user service inherit them too; a terminal on stderr means a person is watching.
+ */
+export function underSystemd(env: NodeJS.ProcessEnv, terminal = process.stderr.isTTY === true): boolean {
+  return Boolean(env.INVOCATION_ID || env.NOTIFY_SOCKET) && !terminal;
 }
 
 const schema = z

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { isSecretKey, redactUrls, Redactor, urlSecrets } from "../src/index.js";
 
 test("URL passwords and secret query parameters are removed from any text; the rest stays", () => {
@@ -49,4 +50,20 @@ test("collect and value: a config's secrets are learnt, and printed as [redacted
   assert.equal(v.receivers[0]!.webhook_url, "[redacted]");
   assert.equal(v.receivers[1]!.hmac_secret_file, "/etc/h");
   assert.deepEqual([v.insecureNoAuth, v.port], [false, 5]);
+});
+
+test("every log line is redacted as written: fields, messages and error text alike", () => {
+  const logger = new URL("../src/logger.ts", import.meta.url).pathname;
+  const redact = new URL("../src/redact.ts", import.meta.url).pathname;
+  const script = `
+    const { createLogger } = await import(${JSON.stringify(logger)});
+    const { Redactor } = await import(${JSON.stringify(redact)});
+    const log = createLogger("t", "info", new Redactor(["exact-secret-7"]));
+    log.warn({ target: "postgres://u:url-pw-7@db:5432/x", err: new Error("echo exact-secret-7") }, "sent https://h/x?api_key=q-7 with exact-secret-7");`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const line = r.stderr.trim();
+  for (const s of ["exact-secret-7", "url-pw-7", "q-7"]) assert.ok(!line.includes(s), `${s} in ${line}`);
+  assert.match(line, /postgres:\/\/u:\[redacted\]@db:5432/);
+  assert.match(line, /"msg":"sent https:\/\/h\/x\?api_key=\[redacted\] with \[redacted\]"/);
 });
