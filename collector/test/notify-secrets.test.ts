@@ -73,7 +73,7 @@ describe("receiver secrets", { skip: skipWithoutPostgres() }, () => {
       hook: /HTTP 500/,
       "hook-closed": /ECONNREFUSED/,
       slack: /HTTP 500/,
-      "slack-dns": /ENOTFOUND/,
+      "slack-dns": /ENOTFOUND|EAI_AGAIN/,
       pd: /HTTP 400/,
       am: /HTTP 500/,
       mail: /ECONNREFUSED/,
