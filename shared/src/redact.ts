@@ -39,6 +39,8 @@ export function redactUrls(text: string): string {
 }
 
 const MIN_SECRET = 4;
+// Shorter paths ("/", "/hook") name an endpoint rather than hold a token.
+const MIN_URL_PATH = 8;
 
 export class Redactor {
   private readonly secrets = new Set<string>();
@@ -65,7 +67,8 @@ export class Redactor {
         // "Bearer TOKEN": the token alone is echoed too.
         this.add(/^[A-Za-z][\w-]*\s+(\S+)$/.exec(value)?.[1]);
         // A secret URL (a Slack webhook) carries its secret in the path, which servers echo on their own.
-        if (URL.canParse(value) && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) this.add(new URL(value).pathname.length >= 8 ? new URL(value).pathname : undefined);
+        const path = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) && URL.canParse(value) ? new URL(value).pathname : "";
+        if (path.length >= MIN_URL_PATH) this.add(path);
       }
       for (const s of urlSecrets(value)) this.add(s);
     } else if (Array.isArray(value)) for (const v of value) this.collect(v, key);
