@@ -77,8 +77,11 @@ export function zInteger(min: number, max: number) {
   });
 }
 
-/** HOST:PORT. */
-export const zHostPort = z.string().regex(/^(?:\[[^\]]+\]|[^:\s]*):\d{1,5}$/, 'expected HOST:PORT, e.g. "127.0.0.1:4770"');
+/** HOST:PORT, the port at most 65535. */
+export const zHostPort = z
+  .string()
+  .regex(/^(?:\[[^\]]+\]|[^:\s]*):\d{1,5}$/, 'expected HOST:PORT, e.g. "127.0.0.1:4770"')
+  .refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "the port must be at most 65535");
 
 export const zLogLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { loadSettings, zBoolean, zBytes, zDuration, zHostname, zInteger, zLabels, type SettingSpec } from "../src/index.js";
+import { loadSettings, zBoolean, zBytes, zDuration, zHostname, zHostPort, zInteger, zLabels, type SettingSpec } from "../src/index.js";
 
 const ok = <T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, v: unknown): T => schema.parse(v);
 const err = (schema: z.ZodTypeAny, v: unknown): string => {
@@ -49,6 +49,12 @@ test("integers: plain digits only, bounded", () => {
   assert.equal(ok(n, 42), 42);
   for (const v of ["1e2", "4.2", "0x10", "", "ten", 4.2]) assert.match(err(n, v), /expected a whole number/);
   assert.match(err(n, "101"), /between 1 and 100/);
+});
+
+test("HOST:PORT: the port is bounded", () => {
+  assert.equal(ok(zHostPort, "[::1]:65535"), "[::1]:65535");
+  assert.match(err(zHostPort, "127.0.0.1:99999"), /at most 65535/);
+  assert.match(err(zHostPort, "localhost"), /expected HOST:PORT/);
 });
 
 test("host names and labels refuse control characters, empties and oversize", () => {
