@@ -9,6 +9,8 @@ export const CollectorErrors = {
   PROTOCOL: "VGL_ERR_PROTOCOL",
   UNAUTHORIZED_HOST: "VGL_ERR_UNAUTHORIZED_HOST",
   STORAGE_UNAVAILABLE: "VGL_ERR_STORAGE_UNAVAILABLE",
+  /** The database cannot be reached at start (refused, DNS, timeout, authentication, missing database). */
+  STORAGE_UNREACHABLE: "VGL_ERR_STORAGE_UNREACHABLE",
   WRITE_QUEUE_CLOSED: "VGL_ERR_WRITE_QUEUE_CLOSED",
 } as const;
 

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
 import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
+import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
 import { newIngestStats, noAuth, type IngestStats, type IngestStorage } from "./ingest/ports.js";
 import { openStorage } from "./storage/open.js";
@@ -62,7 +63,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   };
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
-  const notifications = await startNotifications({ db, config, clock, log });
+  const redactor = configRedactor(config);
+  const notifications = await startNotifications({ db, config, clock, log, redact: (text) => redactor.text(text) });
   const alertStore = new AlertStore(db);
   const alerting = new Alerting({
     repo: alertStore,
