@@ -34,7 +34,7 @@ export const item: HostileItem = {
   async run(ctx) {
     const token = ctx.tokens[TOKEN]!;
     const bystander = await startBystander(ctx, token, "h5-good");
-    const refusedBefore = await metric(ctx, "vigil_ingest_refused_batches_total");
+    const refusedBefore = await metric(ctx, "vigil_ingest_refusals_total");
     let acked = 0;
     try {
       for (const [i, p] of POISON.entries()) {
@@ -62,9 +62,9 @@ export const item: HostileItem = {
       acked = await bystander.stop();
     }
     assert.ok(acked >= 3, `the bystander sent ${acked} batches`);
-    const refused = (await metric(ctx, "vigil_ingest_refused_batches_total")) - refusedBefore;
+    const refused = (await metric(ctx, "vigil_ingest_refusals_total")) - refusedBefore;
     assert.equal(refused, POISON.length + 1, "every refusal is counted on /metrics");
-    assert.ok((await metric(ctx, "vigil_ingest_refused_batches_total", { reason: "label_value" })) >= 1, "counted by reason");
+    assert.ok((await metric(ctx, "vigil_ingest_refusals_total", { reason: "label_value" })) >= 1, "counted by reason");
     assert.equal(await metric(ctx, "vigil_storage_failed_commits_total"), 0, "no commit failed");
   },
 };
