@@ -13,7 +13,7 @@ export type WriteBatch = ResolvedPoints;
 
 export interface SampleWriterOptions {
   db: Kysely<Database>;
-  partitions: PartitionManager;
+  partitions: Pick<PartitionManager, "ensureFor">;
   /** Rows queued (not yet committed) above which `enqueue` waits: the bound on the collector's memory. */
   maxQueuedRows: number;
   /** Rows per transaction: batches from many agents are coalesced up to this. */
