@@ -141,3 +141,10 @@ export function assertRefused(end: StreamEnd, code: grpc.status, details: RegExp
   assert.equal(grpc.status[end.code], grpc.status[code], `ended with ${grpc.status[end.code]}: ${end.details}`);
   assert.match(end.details, details);
 }
+
+/** How many series a host has: counted in SQL on PostgreSQL (no API page limit), through the API on PGlite. */
+export async function seriesCount(ctx: HostileContext, host: string): Promise<number> {
+  if (!ctx.pg) return (await storedSeries(ctx, host)).length;
+  const r = await ctx.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM series s JOIN hosts h ON h.id = s.host_id WHERE h.name = $1", [host]);
+  return r.rows[0]!.n;
+}

@@ -2,13 +2,15 @@
 // bounded; points older than the horizon are refused (acked as rejected) instead of making a partition per past day.
 import assert from "node:assert/strict";
 import type { HostileItem } from "../harness.js";
-import { assertRefused, batchMsg, grpc, helloMsg, ingestClient, isAck, metric, openStream, storedSeries, streamEnd, welcomedStream, type StreamEnd } from "../ingest-streams.js";
+import { assertRefused, batchMsg, grpc, helloMsg, ingestClient, isAck, metric, openStream, seriesCount, storedSeries, streamEnd, welcomedStream, type StreamEnd } from "../ingest-streams.js";
 
 const TOKEN = "h7-fleet";
 const DAY = 86_400_000;
-// Small limits, so the test need not declare 50,000 series; the real agent declares a few hundred.
-const PER_STREAM = 1000;
-const PER_HOST = 2000;
+// Lower limits than the defaults (10,000 and 50,000), so the test declares fewer series; still far above what the real
+// agent declares (a few hundred series on a small host, about 1,000 on a 64-core one).
+const PER_STREAM = 5000;
+const PER_HOST = 6000;
+const PER_STEP = 3000;
 
 const declare = (from: number, n: number, metric = "test.h7") =>
   Array.from({ length: n }, (_, i) => ({ ref: i + 1, metric, labels: { i: String(from + i) } }));
@@ -69,7 +71,7 @@ export const item: HostileItem = {
     for (let k = 0; k < 3; k++) {
       const { s, close } = await welcomedStream(ctx, token, helloMsg("h7-series"));
       try {
-        s.send(batchMsg({ seq: k + 1, timeMs: Date.now(), declare: declare(k * 900, 900), refs: [1], values: [1] }));
+        s.send(batchMsg({ seq: k + 1, timeMs: Date.now(), declare: declare(k * PER_STEP, PER_STEP), refs: [1], values: [1] }));
         const r = await Promise.race([s.next(isAck(k + 1), `Ack ${k + 1}`).then(() => "acked" as const), s.end()]);
         if (r !== "acked") {
           assertRefused(r, grpc.status.INVALID_ARGUMENT, new RegExp(`^batch seq ${k + 1}: declare: .*ingest\\.max_series_per_host = ${PER_HOST}`));
@@ -80,8 +82,8 @@ export const item: HostileItem = {
         close();
       }
     }
-    assert.equal(refusedAt, 2, "the third stream of 900 new series passes the host's bound");
-    assert.equal((await storedSeries(ctx, "h7-series")).length, 1800);
+    assert.equal(refusedAt, 2, `the third stream of ${PER_STEP} new series passes the host's bound`);
+    assert.equal(await seriesCount(ctx, "h7-series"), 2 * PER_STEP);
 
     // Points older than the horizon (default 15 days) are acked as rejected, counted, and make no partition.
     const pastBefore = await metric(ctx, "vigil_ingest_batches_rejected_past_total");
