@@ -58,6 +58,11 @@ const schema = z
         max_future_skew: zDuration(1000, 86_400_000).default("5m"),
         max_queued_rows: z.number().int().min(1000).max(50_000_000).default(200_000),
         max_message_bytes: zBytes(64 * 1024, 256 * 1024 * 1024).default("16MiB"),
+        max_past_age: zDuration(3_600_000, 3650 * 86_400_000).default("15d"),
+        hello_timeout: zDuration(1000, 300_000).default("10s"),
+        max_series_per_stream: z.number().int().min(100).max(1_000_000).default(10_000),
+        max_series_per_host: z.number().int().min(100).max(10_000_000).default(50_000),
+        allow_agent_id_change: z.boolean().default(false),
       })
       .strict()
       .default({}),
@@ -89,7 +94,16 @@ export interface CollectorConfig {
   receivers: ReceiverConfig[];
   notificationPolicy: PolicyConfig;
   tls: { cert?: string; key?: string; clientCa?: string };
-  ingest: { maxFutureSkewMs: number; maxQueuedRows: number; maxMessageBytes: number };
+  ingest: {
+    maxFutureSkewMs: number;
+    maxQueuedRows: number;
+    maxMessageBytes: number;
+    maxPastAgeMs: number;
+    helloTimeoutMs: number;
+    maxSeriesPerStream: number;
+    maxSeriesPerHost: number;
+    allowAgentIdChange: boolean;
+  };
 }
 
 const SPECS: readonly SettingSpec[] = [
@@ -174,7 +188,16 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
     receivers: s.notifications.receivers,
     notificationPolicy: policyOf(s.notifications),
     tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
-    ingest: { maxFutureSkewMs: s.ingest.max_future_skew, maxQueuedRows: s.ingest.max_queued_rows, maxMessageBytes: s.ingest.max_message_bytes },
+    ingest: {
+      maxFutureSkewMs: s.ingest.max_future_skew,
+      maxQueuedRows: s.ingest.max_queued_rows,
+      maxMessageBytes: s.ingest.max_message_bytes,
+      maxPastAgeMs: s.ingest.max_past_age,
+      helloTimeoutMs: s.ingest.hello_timeout,
+      maxSeriesPerStream: s.ingest.max_series_per_stream,
+      maxSeriesPerHost: s.ingest.max_series_per_host,
+      allowAgentIdChange: s.ingest.allow_agent_id_change,
+    },
   };
 }
 

@@ -56,8 +56,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
   const series = new SeriesRegistry(db);
   const ingestStorage: IngestStorage = {
-    registerHost: (h) => registerHost(db, h),
-    resolveSeries: (hostId, keys) => series.resolve(hostId, keys),
+    registerHost: (h, admit) => registerHost(db, h, admit),
+    resolveSeries: (hostId, keys, maxPerHost) => series.resolve(hostId, keys, maxPerHost),
     enqueue: (p) => writer.enqueue(p),
     full: () => writer.full,
   };
@@ -99,7 +99,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     listen: config.grpcListen,
     tls,
     maxMessageBytes: config.ingest.maxMessageBytes,
-    maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+    limits: {
+      maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+      maxPastAgeMs: config.ingest.maxPastAgeMs,
+      helloTimeoutMs: config.ingest.helloTimeoutMs,
+      maxSeriesPerStream: config.ingest.maxSeriesPerStream,
+      maxSeriesPerHost: config.ingest.maxSeriesPerHost,
+      allowAgentIdChange: config.ingest.allowAgentIdChange,
+    },
     storage: ingestStorage,
     auth: config.insecureNoAuth ? noAuth : new TokenStore(db),
     clock,
