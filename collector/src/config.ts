@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadSettings, parseHostPort, zBoolean, zBytes, zDuration, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
+import { loadSettings, parseHostPort, zBoolean, zBytes, zDuration, zInteger, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
 import { z } from "zod";
 import { CollectorError, CollectorErrors } from "./errors.js";
 import { receiverConfigSchema, type ReceiverConfig } from "./notify/receivers/index.js";
@@ -56,13 +56,13 @@ const schema = z
     ingest: z
       .object({
         max_future_skew: zDuration(1000, 86_400_000).default("5m"),
-        max_queued_rows: z.number().int().min(1000).max(50_000_000).default(200_000),
+        max_queued_rows: zInteger(1000, 50_000_000).default(200_000),
         max_message_bytes: zBytes(64 * 1024, 256 * 1024 * 1024).default("16MiB"),
         max_past_age: zDuration(3_600_000, 3650 * 86_400_000).default("15d"),
         hello_timeout: zDuration(1000, 300_000).default("10s"),
-        max_series_per_stream: z.number().int().min(100).max(1_000_000).default(10_000),
-        max_series_per_host: z.number().int().min(100).max(10_000_000).default(50_000),
-        allow_agent_id_change: z.boolean().default(false),
+        max_series_per_stream: zInteger(100, 1_000_000).default(10_000),
+        max_series_per_host: zInteger(100, 10_000_000).default(50_000),
+        allow_agent_id_change: zBoolean.default(false),
       })
       .strict()
       .default({}),
