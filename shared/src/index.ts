@@ -9,3 +9,4 @@ export * from "./version.js";
 export * from "./settings.js";
 export * from "./setting-values.js";
 export * from "./redact.js";
+export * from "./wire-limits.js";

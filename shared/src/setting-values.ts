@@ -2,6 +2,7 @@
 // both the same way and refuses anything it cannot read exactly, never guessing (a boolean "enabled" is not false,
 // a duration "5000" has no unit).
 import { z } from "zod";
+import { FIELD_LIMITS, HOSTNAME_PATTERN } from "./wire-limits.js";
 import { formatDuration, parseDuration } from "./duration.js";
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
@@ -94,8 +95,12 @@ const printable = (what: string, max: number) =>
     .max(max, `${what} is longer than ${max} characters`)
     .refine((s) => !CONTROL.test(s), `${what} contains a control character`);
 
-/** A host name as the agent reports it. */
-export const zHostname = printable("host name", 253);
+const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+/** A host name as the agent reports it: what the collector accepts in Hello. */
+export const zHostname = printable("host name", FIELD_LIMITS.hostnameBytes)
+  .refine((s) => utf8Bytes(s) <= FIELD_LIMITS.hostnameBytes, `host name is longer than ${FIELD_LIMITS.hostnameBytes} bytes`)
+  .refine((s) => HOSTNAME_PATTERN.test(s), "host name may hold only letters, digits, '.', '-' and '_' (and starts with a letter or digit)");
 
 /** `k=v` list (flags, env) or a mapping (file) → labels. */
 export const zLabels = z
@@ -110,12 +115,17 @@ export const zLabels = z
         entries.push([item.slice(0, i), item.slice(i + 1)]);
       }
     } else for (const [k, x] of Object.entries(v)) entries.push([k, String(x)]);
+    // The collector's bounds on a series' labels (the agent adds a few of its own: leave room for them).
+    if (entries.length > FIELD_LIMITS.labelsPerSeries - 8) return fail(ctx, `at most ${FIELD_LIMITS.labelsPerSeries - 8} labels, got ${entries.length}`);
+    let bytes = 0;
     for (const [k, x] of entries) {
-      const key = printable("label name", 128).safeParse(k);
-      const value = printable("label value", 1024).safeParse(x);
-      if (!key.success) return fail(ctx, `${key.error.issues[0]!.message}: ${show(k)}`);
-      if (!value.success) return fail(ctx, `${show(k)}: ${value.error.issues[0]!.message}`);
+      const key = printable("label name", FIELD_LIMITS.labelNameBytes).safeParse(k);
+      const value = printable("label value", FIELD_LIMITS.labelValueBytes).safeParse(x);
+      if (!key.success || utf8Bytes(k) > FIELD_LIMITS.labelNameBytes) return fail(ctx, `${key.success ? `label name is longer than ${FIELD_LIMITS.labelNameBytes} bytes` : key.error.issues[0]!.message}: ${show(k)}`);
+      if (!value.success || utf8Bytes(x) > FIELD_LIMITS.labelValueBytes) return fail(ctx, `${show(k)}: ${value.success ? `label value is longer than ${FIELD_LIMITS.labelValueBytes} bytes` : value.error.issues[0]!.message}`);
+      bytes += utf8Bytes(k) + utf8Bytes(x);
       out[k] = x;
     }
+    if (bytes > FIELD_LIMITS.seriesLabelBytes / 2) return fail(ctx, `labels hold ${bytes} bytes; at most ${FIELD_LIMITS.seriesLabelBytes / 2} (each series adds its own labels to these)`);
     return out;
   });

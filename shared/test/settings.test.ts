@@ -105,3 +105,14 @@ test("loadSettings names the key and the source: env, flag or file", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("agent host names and labels are held to the collector's wire bounds", async () => {
+  const { zHostname, zLabels, FIELD_LIMITS } = await import("../src/index.js");
+  assert.equal(zHostname.safeParse("web 1").success, false, "a space is refused by the collector's Hello check");
+  assert.equal(zHostname.safeParse("web-1.example.com").success, true);
+  const longName = "n".repeat(FIELD_LIMITS.labelNameBytes + 1);
+  assert.match(String(zLabels.safeParse({ [longName]: "x" }).error?.issues[0]?.message), /longer than 100 (characters|bytes)/);
+  assert.match(String(zLabels.safeParse({ k: "é".repeat(FIELD_LIMITS.labelValueBytes / 2 + 1) }).error?.issues[0]?.message), /longer than 1024 bytes/);
+  const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, "v"]));
+  assert.match(String(zLabels.safeParse(many).error?.issues[0]?.message), /at most 56 labels/);
+});

@@ -1,10 +1,8 @@
 import type { Hello } from "@vigil/proto";
-import { FIELD_LIMITS } from "./limits.js";
+import { FIELD_LIMITS, HOSTNAME_PATTERN } from "./limits.js";
 import { IngestRefusal } from "./refusal.js";
 import { quote, requireLabels, requireText } from "./text-fields.js";
 
-// Letters, digits, dots, dashes and underscores, as `token create --name` accepts.
-const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const DEFAULT_INTERVAL_MS = 10_000;
 const DAY = 86_400_000;
 
@@ -21,7 +19,7 @@ export function validateHello(h: Hello, nowMs: number): ValidHello {
   if (Buffer.byteLength(h.hostname, "utf8") > FIELD_LIMITS.hostnameBytes) {
     throw new IngestRefusal("hello", `Hello.hostname: is ${Buffer.byteLength(h.hostname, "utf8")} bytes (limit ${FIELD_LIMITS.hostnameBytes})`);
   }
-  if (!HOSTNAME.test(h.hostname)) throw new IngestRefusal("hello", `Hello.hostname: ${quote(h.hostname)} is not a host name (letters, digits, '.', '-', '_')`);
+  if (!HOSTNAME_PATTERN.test(h.hostname)) throw new IngestRefusal("hello", `Hello.hostname: ${quote(h.hostname)} is not a host name (letters, digits, '.', '-', '_')`);
   requireText("Hello.agent_id", h.agentId, FIELD_LIMITS.agentIdBytes, "hello", true);
   requireText("Hello.agent_version", h.agentVersion, FIELD_LIMITS.agentVersionBytes, "hello", true);
   requireText("Hello.os", h.os, FIELD_LIMITS.osBytes, "hello", true);
