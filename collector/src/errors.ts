@@ -10,6 +10,8 @@ export const CollectorErrors = {
   UNAUTHORIZED_HOST: "VGL_ERR_UNAUTHORIZED_HOST",
   STORAGE_UNAVAILABLE: "VGL_ERR_STORAGE_UNAVAILABLE",
   WRITE_QUEUE_CLOSED: "VGL_ERR_WRITE_QUEUE_CLOSED",
+  LIMIT_EXCEEDED: "VGL_ERR_LIMIT_EXCEEDED",
+  BUSY: "VGL_ERR_BUSY",
 } as const;
 
 export type CollectorErrorCode = (typeof CollectorErrors)[keyof typeof CollectorErrors];

@@ -18,6 +18,7 @@ import { Alerting, type RulesReport } from "./rules/alerting.js";
 import { alertingApi } from "./wiring/alerting-api.js";
 import { startNotifications } from "./wiring/notifications.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
+import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -114,12 +115,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   });
 
   const reader = new PostgresMetricsReader(db);
+  const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: writer.stats });
+  registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader,
-    alerting: alertingApi({ alerting, store: alertStore, reader, clock }),
+    alerting: alertingApi({ alerting, store: alertStore, db, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
-    selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
+    selfMetrics,
     clock,
     log: log.child({ component: "api" }),
   });

@@ -1,18 +1,24 @@
 // Adapts the alerting runtime and its store to the API's AlertingApi port (composition only, no logic of its own).
+import type { Kysely } from "kysely";
 import type { Clock } from "@vigil/shared";
 import type { AlertingApi, RuleView } from "../api/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { Alerting } from "../rules/alerting.js";
 import { DEFAULT_RULE_NAMES } from "../rules/defaults.js";
-import { dryRun, dryRunMetric, validateForDryRun } from "../rules/dry-run.js";
+import { checkDryRunRange, dryRun, dryRunMetric, validateForDryRun } from "../rules/dry-run.js";
+import { validateMatcherSet } from "../rules/matcher-set.js";
 import { validateRule } from "../rules/rule-schema.js";
-import type { AlertStore } from "../storage/alert-store.js";
-import type { PostgresMetricsReader } from "../storage/metrics-reader.js";
+import { readSilences } from "../rules/stored-rows.js";
+import { SILENCES_MAX, type AlertStore } from "../storage/alert-store.js";
+import { sampleHistory } from "../storage/sample-history.js";
+import type { Database } from "../storage/schema.js";
 
-const DRY_RUN_MAX_SAMPLES = 500_000;
+/** Dry runs at once: each replays up to 500k samples on the event loop (yielding), so a few at most. */
+const DRY_RUNS_AT_ONCE = 2;
 
-export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reader: PostgresMetricsReader; clock: Clock }): AlertingApi {
-  const { alerting, store, reader, clock } = opts;
+export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: Kysely<Database>; clock: Clock }): AlertingApi {
+  const { alerting, store, db, clock } = opts;
+  let dryRunsRunning = 0;
   const existing = async (id: string) => {
     const a = await store.getAlert(id);
     if (!a) throw new CollectorError(CollectorErrors.NOT_FOUND, `alert ${id} not found`);
@@ -20,27 +26,38 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reade
   };
   return {
     listAlerts: (f) => store.listAlerts(f),
-    getAlert: (id) => store.getAlert(id),
+    async getAlert(id, page) {
+      const a = await store.getAlert(id);
+      if (!a) return null;
+      const events = await store.alertEvents(id, page);
+      return { ...a, events: events.events, eventsBefore: events.next };
+    },
+    async alertEvents(id, q) {
+      return (await store.getAlert(id)) ? store.alertEvents(id, q) : null;
+    },
     async acknowledge(id, by, comment) {
       await existing(id);
-      alerting.acknowledge(id, by, comment);
-      await alerting.flushed();
+      await alerting.acknowledge(id, by, comment);
     },
     async unacknowledge(id, by) {
       await existing(id);
-      alerting.unacknowledge(id, by);
-      await alerting.flushed();
+      await alerting.unacknowledge(id, by);
     },
     async resolve(id, by) {
       await existing(id);
-      alerting.resolve(id, by);
-      await alerting.flushed();
+      await alerting.resolve(id, by);
     },
     async listSilences() {
-      return store.silences(clock.now());
+      const read = readSilences(await store.silences(clock.now()));
+      return { silences: read.silences.map(({ test: _test, ...s }) => s), invalid: read.invalid };
     },
     async createSilence(s) {
-      const created = await store.createSilence(s);
+      const m = validateMatcherSet(s.matchers, "matchers", { empty: false });
+      if (!m.ok) throw new CollectorError(CollectorErrors.BAD_PARAM, m.problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
+      if ((await store.silences(clock.now())).length >= SILENCES_MAX) {
+        throw new CollectorError(CollectorErrors.LIMIT_EXCEEDED, `matchers: at most ${SILENCES_MAX} silences can be active or scheduled at once`);
+      }
+      const created = await store.createSilence({ ...s, matchers: m.matchers });
       await alerting.refreshSilences();
       await alerting.flushed();
       return created;
@@ -73,12 +90,18 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reade
     async dryRun(spec, startMs, endMs) {
       const v = validateForDryRun(spec);
       if ("problems" in v) return { problems: v.problems, events: [] };
-      const samples = await reader.rawSamples(dryRunMetric(v.rule)!, startMs, endMs, DRY_RUN_MAX_SAMPLES);
-      const events = dryRun(v.rule, samples, startMs, endMs);
-      return {
-        problems: [],
-        events: events.map((e) => ({ time: new Date(e.timeMs).toISOString(), kind: e.kind, severity: e.severity, value: e.value, labels: e.labels })),
-      };
+      checkDryRunRange(startMs, endMs);
+      if (dryRunsRunning >= DRY_RUNS_AT_ONCE) throw new CollectorError(CollectorErrors.BUSY, `dry-run: ${DRY_RUNS_AT_ONCE} dry runs are running already; try again when they finish`);
+      dryRunsRunning++;
+      try {
+        const events = await dryRun(v.rule, sampleHistory(db, dryRunMetric(v.rule)!, startMs, endMs), startMs, endMs);
+        return {
+          problems: [],
+          events: events.map((e) => ({ time: new Date(e.timeMs).toISOString(), kind: e.kind, severity: e.severity, value: e.value, labels: e.labels })),
+        };
+      } finally {
+        dryRunsRunning--;
+      }
     },
   };
 }
