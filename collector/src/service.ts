@@ -14,7 +14,7 @@ import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
 import { AlertStore } from "./storage/alert-store.js";
-import { Alerting, type RulesReport } from "./rules/alerting.js";
+import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./wiring/alerting-api.js";
 import { startNotifications } from "./wiring/notifications.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
@@ -31,7 +31,8 @@ export interface CollectorService {
   grpcAddress: string;
   storageKind: "postgres" | "pglite";
   ingestStats: IngestStats;
-  reloadRules(): Promise<RulesReport>;
+  /** Re-reads rule files and API rules (SIGHUP); a failure is logged, the running rules stay. */
+  reloadRulesInBackground(): void;
   stop(): Promise<void>;
 }
 
@@ -138,7 +139,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     grpcAddress,
     storageKind: storage.kind,
     ingestStats,
-    reloadRules: () => alerting.reloadRules(),
+    reloadRulesInBackground: () => alerting.reloadInBackground(),
     async stop() {
       clearInterval(partitionTimer);
       await grpc.close();

@@ -66,7 +66,7 @@ export class Alerting {
       try {
         this.watcher = watch(this.opts.rulesDir, () => {
           clearTimeout(this.reloadTimer);
-          this.reloadTimer = setTimeout(() => void this.reloadRules(), 300);
+          this.reloadTimer = setTimeout(() => this.reloadInBackground(), 300);
         });
       } catch (err) {
         this.opts.log.warn({ dir: this.opts.rulesDir, err: (err as Error).message }, "cannot watch the rules directory; reload with SIGHUP");
@@ -130,6 +130,11 @@ export class Alerting {
     for (const e of loaded.errors) this.opts.log.error({ err: e }, "invalid alert rule");
     this.opts.log.info({ rules: loaded.rules.length, errors: loaded.errors.length }, "alert rules loaded");
     return { rules: loaded.rules.length, errors: loaded.errors };
+  }
+
+  /** A reload nobody awaits (file watcher, SIGHUP): a failure (database down) is logged, never an unhandled rejection. */
+  reloadInBackground(): void {
+    this.reloadRules().catch((err: Error) => this.opts.log.error({ err: err.message }, "alert rules reload failed; keeping the running rules"));
   }
 
   /** Re-reads the silences; a stored silence whose matchers are invalid is skipped, logged with its id and counted. */
