@@ -56,6 +56,10 @@ function storeSuite(kind: "postgres" | "pglite") {
     assert.deepEqual(alerting.stats.skippedRows, { silences: 2, alert_rules: 1, alerts: 1 });
     assert.equal(report.rules, 6);
     await alerting.stop();
+    // The same hand-edited row (and a broken acknowledgement) still lists over the API.
+    await sql`UPDATE alerts SET acknowledged = '{"by":5}'::jsonb, labels = '[1]'::jsonb, silenced_by = 'null'::jsonb WHERE id = ${id}::uuid`.execute(db);
+    const listed = await alertStore.listAlerts({ limit: 10 });
+    assert.deepEqual(listed.map((a) => [a.id, a.acknowledged, a.labels, a.silencedBy]), [[id, null, {}, []]]);
   });
 
   test("an alert's events come newest page first, oldest first within a page, with a cursor to older ones", async () => {

@@ -86,6 +86,9 @@ describe("matcher sets are bounded and checked", () => {
     assert.match(problems({ host: "a\u0000" })[0]!, /^matchers\.host: control character U\+0000/);
     assert.match(problems({ host: "~" + "a".repeat(1100) })[0]!, /^matchers\.host: /);
     assert.deepEqual(problems({ host: "~web-.*", "dev.name": "!", "x:y-z": "=~lit" }), []);
+    const proto = validateMatcherSet(JSON.parse('{"__proto__":"x","host":"y"}'), "matchers", { empty: false });
+    assert.ok(proto.ok);
+    assert.deepEqual(Object.entries(proto.matchers), [["__proto__", "x"], ["host", "y"]], "a __proto__ label stays a label");
   });
 
   test("rules get the same checks, and bounded names, labels and summaries", () => {

@@ -34,7 +34,7 @@ export function validateMatcherSet(raw: unknown, path: string, opts: { empty: bo
   if (entries.length === 0 && !opts.empty) return { ok: false, problems: [{ path, message: "expected at least one label matcher" }] };
   if (entries.length > MAX_MATCHERS) return { ok: false, problems: [{ path, message: `at most ${MAX_MATCHERS} matchers, got ${entries.length}` }] };
   const problems: MatcherProblem[] = [];
-  const matchers: Matchers = {};
+  const valid: [string, string][] = [];
   for (const [name, value] of entries) {
     const nameProblem = labelNameProblem(name);
     if (nameProblem) {
@@ -47,7 +47,8 @@ export function validateMatcherSet(raw: unknown, path: string, opts: { empty: bo
     }
     const p = matcherValueProblem(value);
     if (p) problems.push({ path: `${path}.${name}`, message: p });
-    else matchers[name] = value;
+    else valid.push([name, value]);
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, matchers };
+  // fromEntries defines properties: a "__proto__" label stays a label, never the object's prototype.
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, matchers: Object.fromEntries(valid) };
 }

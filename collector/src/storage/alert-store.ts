@@ -15,14 +15,26 @@ interface AlertRow {
   rule_name: string;
   state: string;
   severity: string;
-  labels: Record<string, string>;
+  // jsonb columns: shown as stored when well-formed; a row edited by hand must not break the listing.
+  labels: unknown;
   summary: string;
   value: number;
   active_since: Date;
   firing_since: Date | null;
   resolved_at: Date | null;
-  acknowledged: { by: string; at: number; comment?: string } | null;
-  silenced_by: string[];
+  acknowledged: unknown;
+  silenced_by: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function labelsView(v: unknown): Record<string, string> {
+  return isObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string")) : {};
+}
+
+function ackView(v: unknown): AlertView["acknowledged"] {
+  if (!isObject(v) || typeof v.by !== "string" || typeof v.at !== "number" || !Number.isFinite(new Date(v.at).getTime())) return null;
+  return { by: v.by, at: new Date(v.at).toISOString(), comment: typeof v.comment === "string" ? v.comment : "" };
 }
 
 function toView(r: AlertRow): AlertView {
@@ -31,14 +43,14 @@ function toView(r: AlertRow): AlertView {
     rule: r.rule_name,
     state: r.state,
     severity: r.severity,
-    labels: r.labels,
+    labels: labelsView(r.labels),
     summary: r.summary,
     value: r.value,
     activeSince: r.active_since.toISOString(),
     firingSince: r.firing_since?.toISOString() ?? null,
     resolvedAt: r.resolved_at?.toISOString() ?? null,
-    acknowledged: r.acknowledged ? { by: r.acknowledged.by, at: new Date(r.acknowledged.at).toISOString(), comment: r.acknowledged.comment ?? "" } : null,
-    silencedBy: r.silenced_by,
+    acknowledged: ackView(r.acknowledged),
+    silencedBy: Array.isArray(r.silenced_by) ? r.silenced_by.filter((x): x is string => typeof x === "string") : [],
   };
 }
 
@@ -93,6 +105,16 @@ export class AlertStore implements AlertRepository {
   async expireSilence(id: string, nowMs: number): Promise<boolean> {
     const r = await sql`UPDATE silences SET ends_at = LEAST(ends_at, ${iso(nowMs)}::timestamptz) WHERE id::text = ${id} AND ends_at > ${iso(nowMs)}::timestamptz`.execute(this.db);
     return Number(r.numAffectedRows ?? 0) > 0;
+  }
+
+  async apiRuleCount(): Promise<number> {
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_rules`.execute(this.db);
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async apiRuleExists(name: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_rules WHERE name = ${name}`.execute(this.db);
+    return (r.rows[0]?.n ?? 0) > 0;
   }
 
   async apiRules(): Promise<{ name: string; spec: unknown }[]> {

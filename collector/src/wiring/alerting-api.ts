@@ -15,6 +15,8 @@ import type { Database } from "../storage/schema.js";
 
 /** Dry runs at once: each replays up to 500k samples on the event loop (yielding), so a few at most. */
 const DRY_RUNS_AT_ONCE = 2;
+/** Rules managed over the API: every one is compiled and indexed, and every batch is matched against them. */
+const API_RULES_MAX = 1000;
 
 export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: Kysely<Database>; clock: Clock }): AlertingApi {
   const { alerting, store, db, clock } = opts;
@@ -78,6 +80,9 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: K
     async putRule(name, spec) {
       const v = validateRule(spec);
       if (!v.ok) return { problems: v.problems.map((p) => `${p.path || "(rule)"}: ${p.message}`) };
+      if ((await store.apiRuleCount()) >= API_RULES_MAX && !(await store.apiRuleExists(name))) {
+        throw new CollectorError(CollectorErrors.LIMIT_EXCEEDED, `name: at most ${API_RULES_MAX} rules can be managed over the API; delete some first`);
+      }
       await store.putApiRule(name, spec);
       const report = await alerting.reloadRules();
       return { problems: report.errors.filter((e) => e.includes(JSON.stringify(name))) };
