@@ -13,6 +13,8 @@ import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../.
 import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
 import { AlertStore } from "../src/storage/alert-store.js";
 import { migrate } from "../src/storage/migrator.js";
+import { PartitionManager } from "../src/storage/partitions.js";
+import { sampleHistory } from "../src/storage/sample-history.js";
 import { Alerting } from "../src/rules/alerting.js";
 
 const T0 = Date.now();
@@ -79,6 +81,25 @@ function storeSuite(kind: "postgres" | "pglite") {
     assert.deepEqual(third.events.map((e) => e.message), ["event 1", "event 2", "event 3", "event 4", "event 5"]);
     assert.equal(third.next, null);
     assert.equal((await alertStore.alertEvents(randomUUID(), { limit: 10 })).events.length, 0);
+  });
+  test("sample history pages through a long range in time order, every sample once", async () => {
+    const db = store.db;
+    await new PartitionManager(db, false).ensureAround(T0);
+    await sql`INSERT INTO hosts (name, agent_id) VALUES ('history-host', 'a')`.execute(db);
+    await sql`INSERT INTO series (host_id, metric, labels) SELECT h.id, 'history.m', jsonb_build_object('n', g::text) FROM hosts h, generate_series(1, 3) g WHERE h.name = 'history-host'`.execute(db);
+    // 3 series x 3000 points 0.5 s apart (past one page per hour window), plus sub-millisecond times.
+    const start = Math.floor((T0 - 2 * 3_600_000) / 1000) * 1000;
+    await sql`INSERT INTO samples (time, series_id, value)
+      SELECT to_timestamp(${start / 1000}::float8 + i * 0.5 + (CASE WHEN i % 7 = 0 THEN 0.000123 ELSE 0 END)), s.id, i
+      FROM series s, generate_series(0, 2999) i WHERE s.metric = 'history.m'`.execute(db);
+    const seen: { t: number; n: string; v: number }[] = [];
+    for await (const page of sampleHistory(db, "history.m", start - 1000, start + 2 * 3_600_000)) {
+      for (const p of page) seen.push({ t: p.timeMs, n: p.labels.n!, v: p.value });
+    }
+    assert.equal(seen.length, 9000);
+    assert.equal(new Set(seen.map((x) => `${x.n}@${x.v}`)).size, 9000, "no sample twice");
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.t >= seen[i - 1]!.t, "in time order");
+    assert.ok(Math.abs(seen.find((x) => x.v === 7)!.t - (start + 3500.123)) < 0.01, "sub-millisecond times kept");
   });
 }
 

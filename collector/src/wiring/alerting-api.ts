@@ -13,8 +13,8 @@ import { SILENCES_MAX, type AlertStore } from "../storage/alert-store.js";
 import { sampleHistory } from "../storage/sample-history.js";
 import type { Database } from "../storage/schema.js";
 
-/** Dry runs at once: each replays up to 500k samples on the event loop (yielding), so a few at most. */
-const DRY_RUNS_AT_ONCE = 2;
+/** Dry runs at once: each replays up to 500k samples on the event loop (yielding) and reads them from the database. */
+const DRY_RUNS_AT_ONCE = 1;
 /** Rules managed over the API: every one is compiled and indexed, and every batch is matched against them. */
 const API_RULES_MAX = 1000;
 
@@ -96,7 +96,7 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: K
       const v = validateForDryRun(spec);
       if ("problems" in v) return { problems: v.problems, events: [] };
       checkDryRunRange(startMs, endMs);
-      if (dryRunsRunning >= DRY_RUNS_AT_ONCE) throw new CollectorError(CollectorErrors.BUSY, `dry-run: ${DRY_RUNS_AT_ONCE} dry runs are running already; try again when they finish`);
+      if (dryRunsRunning >= DRY_RUNS_AT_ONCE) throw new CollectorError(CollectorErrors.BUSY, "dry-run: another dry run is running; try again when it finishes");
       dryRunsRunning++;
       try {
         const events = await dryRun(v.rule, sampleHistory(db, dryRunMetric(v.rule)!, startMs, endMs), startMs, endMs);

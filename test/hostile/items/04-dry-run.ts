@@ -21,7 +21,7 @@ export const item: HostileItem = {
     assert.equal(onAgent.status, 200, onAgent.text);
 
     if (!ctx.pg) return;
-    // 300k stored samples over the last 10 hours: 30 series of a synthetic host, one point every 3.6 s.
+    // 150k stored samples over the last 10 hours: 20 series of a synthetic host, one point every 4.8 s.
     const h = await ctx.pg.query<{ id: number }>(
       `INSERT INTO hosts (name, agent_id, labels, agent_version, os, kernel, cpu_count, interval_ms) VALUES ($1, 'hostile-04', '{}', '0', 'linux', '0', 1, 1000) RETURNING id`,
       [HOST],
@@ -29,13 +29,13 @@ export const item: HostileItem = {
     const hostId = h.rows[0]!.id;
     try {
       await ctx.pg.query(
-        `INSERT INTO series (host_id, metric, labels) SELECT $1, $2, jsonb_build_object('n', g::text) FROM generate_series(1, 30) g`,
+        `INSERT INTO series (host_id, metric, labels) SELECT $1, $2, jsonb_build_object('n', g::text) FROM generate_series(1, 20) g`,
         [hostId, METRIC],
       );
       await ctx.pg.query(
         `INSERT INTO samples (time, series_id, value)
-         SELECT now() - interval '10 hours' + (i * interval '3.6 seconds'), s.id, (sin(i / 500.0) + 1) / 2
-         FROM series s, generate_series(0, 9999) i WHERE s.metric = $1`,
+         SELECT now() - interval '10 hours' + (i * interval '4.8 seconds'), s.id, (sin(i / 400.0) + 1) / 2
+         FROM series s, generate_series(0, 7499) i WHERE s.metric = $1`,
         [METRIC],
       );
       const { result, worstMs } = await whileProbingHealthz(ctx, () =>
