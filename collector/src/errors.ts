@@ -16,6 +16,8 @@ export const CollectorErrors = {
   /** The database cannot be reached at start (refused, DNS, timeout, authentication, missing database). */
   STORAGE_UNREACHABLE: "VGL_ERR_STORAGE_UNREACHABLE",
   WRITE_QUEUE_CLOSED: "VGL_ERR_WRITE_QUEUE_CLOSED",
+  LIMIT_EXCEEDED: "VGL_ERR_LIMIT_EXCEEDED",
+  BUSY: "VGL_ERR_BUSY",
 } as const;
 
 export type CollectorErrorCode = (typeof CollectorErrors)[keyof typeof CollectorErrors];

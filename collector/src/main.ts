@@ -49,7 +49,7 @@ async function main(): Promise<number> {
       const next = cmd.load();
       log.level = next.logLevel;
       log.info({ logLevel: next.logLevel }, "configuration reloaded (listen addresses, TLS and storage changes need a restart)");
-      void svc.reloadRules();
+      svc.reloadRulesInBackground();
     } catch (err) {
       log.error({ err: (err as Error).message }, "configuration reload failed; keeping the running configuration");
     }

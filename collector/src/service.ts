@@ -15,10 +15,11 @@ import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
 import { AlertStore } from "./storage/alert-store.js";
-import { Alerting, type RulesReport } from "./rules/alerting.js";
+import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./wiring/alerting-api.js";
 import { startNotifications } from "./wiring/notifications.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
+import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -31,7 +32,8 @@ export interface CollectorService {
   grpcAddress: string;
   storageKind: "postgres" | "pglite";
   ingestStats: IngestStats;
-  reloadRules(): Promise<RulesReport>;
+  /** Re-reads rule files and API rules (SIGHUP); a failure is logged, the running rules stay. */
+  reloadRulesInBackground(): void;
   stop(): Promise<void>;
 }
 
@@ -123,12 +125,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   });
 
   const reader = new PostgresMetricsReader(db);
+  const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: writer.stats });
+  registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader,
-    alerting: alertingApi({ alerting, store: alertStore, reader, clock }),
+    alerting: alertingApi({ alerting, store: alertStore, db, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
-    selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
+    selfMetrics,
     clock,
     log: log.child({ component: "api" }),
   });
@@ -144,7 +148,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     grpcAddress,
     storageKind: storage.kind,
     ingestStats,
-    reloadRules: () => alerting.reloadRules(),
+    reloadRulesInBackground: () => alerting.reloadInBackground(),
     async stop() {
       clearInterval(partitionTimer);
       await grpc.close();

@@ -23,6 +23,8 @@ const STATUS: Partial<Record<string, number>> = {
   [CollectorErrors.BAD_PARAM]: 400,
   [CollectorErrors.NOT_FOUND]: 404,
   [CollectorErrors.CONFLICT]: 409,
+  [CollectorErrors.LIMIT_EXCEEDED]: 422,
+  [CollectorErrors.BUSY]: 429,
   [CollectorErrors.STORAGE_UNAVAILABLE]: 503,
 };
 
