@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadSettings, zBytes, zDuration, zHostPort, zLabels, zLogLevel, type SettingSpec, VigilError } from "@vigil/shared";
+import { loadSettings, Redactor, zBoolean, zBytes, zDuration, zHostname, zHostPort, zLabels, zLogLevel, type SettingSpec, VigilError } from "@vigil/shared";
 import { z } from "zod";
 import { checksSchema } from "./checks/config.js";
 import { AgentError, AgentErrors } from "./errors.js";
@@ -26,14 +26,14 @@ const schema = z
   .object({
     collector: zHostPort.default("127.0.0.1:4770"),
     interval: zDuration(1000, 3_600_000).default("10s"),
-    hostname: z.string().min(1).default(os.hostname()),
+    hostname: zHostname.default(os.hostname()),
     labels: zLabels.default({}),
     log_level: zLogLevel.default("info"),
     token: z.string().min(1).optional(),
     token_file: z.string().min(1).optional().transform((v) => v ?? credentialToken()),
     tls: z
       .object({
-        enabled: z.boolean().default(false),
+        enabled: zBoolean.default(false),
         ca: z.string().optional(),
         cert: z.string().optional(),
         key: z.string().optional(),
@@ -157,7 +157,12 @@ export function parseAgentCommand(argv: string[], env: NodeJS.ProcessEnv): Agent
   };
 }
 
-/** The config as printed by --check-config: secrets left out. */
-export function describeConfig(c: AgentConfig): Record<string, unknown> {
-  return { ...c, token: c.token ? "[set]" : undefined };
+/**
+ * Every secret the config holds or names (the token, passwords in check URLs, header values, `password_env` values),
+ * added to `into`: logs and the --check-config printout are redacted with it.
+ */
+export function configRedactor(c: AgentConfig, env: NodeJS.ProcessEnv = process.env, into = new Redactor()): Redactor {
+  into.collect(c);
+  for (const check of c.checks) if ("password_env" in check && check.password_env !== undefined) into.add(env[check.password_env]);
+  return into;
 }

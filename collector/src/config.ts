@@ -1,12 +1,31 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadSettings, parseHostPort, zBytes, zDuration, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
+import { loadSettings, parseHostPort, zBoolean, zBytes, zDuration, zInteger, zHostPort, zLogLevel, VigilError, type HostPort, type SettingSpec } from "@vigil/shared";
 import { z } from "zod";
 import { CollectorError, CollectorErrors } from "./errors.js";
 import { receiverConfigSchema, type ReceiverConfig } from "./notify/receivers/index.js";
 import { parsePolicyConfig, PolicyConfigError, type PolicyConfig } from "./notify/routing/index.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/collector.yaml";
+
+const DAY_MS = 86_400_000;
+
+/** How long to retry an unreachable database at start: a duration, or "forever". */
+const zWaitForDb = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  if (String(v).trim().toLowerCase() === "forever") return Number.POSITIVE_INFINITY;
+  const r = zDuration(0, 30 * DAY_MS).safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${issue.message} (or "forever")` });
+  return z.NEVER;
+});
+
+/**
+ * systemd sets these for every service it starts: there a database not up yet is waited for, not fatal. Shells in
+ * terminals started by a systemd user service inherit them too; a terminal on stderr means a person is watching.
+ */
+export function underSystemd(env: NodeJS.ProcessEnv, terminal = process.stderr.isTTY === true): boolean {
+  return Boolean(env.INVOCATION_ID || env.NOTIFY_SOCKET) && !terminal;
+}
 
 const schema = z
   .object({
@@ -16,9 +35,11 @@ const schema = z
     database_url: z
       .string()
       .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+      .refine((u) => URL.canParse(u), "not a valid URL (percent-encode special characters in the password)")
       .optional(),
+    wait_for_db: zWaitForDb.optional(),
     log_level: zLogLevel.default("info"),
-    insecure_no_auth: z.boolean().default(false),
+    insecure_no_auth: zBoolean.default(false),
     rules_dir: z.string().min(1).optional(),
     /** Base URL of the collector as people reach it, for links in notifications. */
     external_url: z.string().url().optional(),
@@ -27,7 +48,7 @@ const schema = z
       .object({ receivers: z.array(receiverConfigSchema).default([]) })
       .passthrough()
       .default({}),
-    disabled_rules: z.array(z.string()).default([]),
+    disabled_rules: z.array(z.string().min(1, "empty rule name")).default([]),
     tls: z
       .object({ cert: z.string().optional(), key: z.string().optional(), client_ca: z.string().optional() })
       .strict()
@@ -35,18 +56,23 @@ const schema = z
     ingest: z
       .object({
         max_future_skew: zDuration(1000, 86_400_000).default("5m"),
-        max_queued_rows: z.number().int().min(1000).max(50_000_000).default(200_000),
+        max_queued_rows: zInteger(1000, 50_000_000).default(200_000),
         max_message_bytes: zBytes(64 * 1024, 256 * 1024 * 1024).default("16MiB"),
+        max_past_age: zDuration(3_600_000, 3650 * 86_400_000).default("15d"),
+        hello_timeout: zDuration(1000, 300_000).default("10s"),
+        max_series_per_stream: zInteger(100, 1_000_000).default(10_000),
+        max_series_per_host: zInteger(100, 10_000_000).default(50_000),
+        allow_agent_id_change: zBoolean.default(false),
       })
       .strict()
       .default({}),
     // Bounds on the work of one HTTP query (README "HTTP API"); past them the API answers 422 or 429.
     api: z
       .object({
-        max_points: z.number().int().min(1000).max(50_000_000).default(500_000),
-        max_series: z.number().int().min(1).max(1_000_000).default(10_000),
-        max_samples: z.number().int().min(10_000).max(10_000_000_000).default(50_000_000),
-        max_heavy_queries: z.number().int().min(1).max(64).default(2),
+        max_points: zInteger(1000, 50_000_000).default(500_000),
+        max_series: zInteger(1, 1_000_000).default(10_000),
+        max_samples: zInteger(10_000, 10_000_000_000).default(50_000_000),
+        max_heavy_queries: zInteger(1, 64).default(2),
         query_timeout: zDuration(1000, 600_000).default("30s"),
       })
       .strict()
@@ -67,6 +93,10 @@ export interface CollectorConfig {
   grpcListen: HostPort;
   dataDir: string;
   databaseUrl?: string;
+  /** Where databaseUrl came from, for messages: "DATABASE_URL" or "database_url in FILE". */
+  databaseUrlFrom?: string;
+  /** Retry an unreachable database at start this long (Infinity: until stopped; 0: fail at once). */
+  waitForDbMs: number;
   logLevel: string;
   insecureNoAuth: boolean;
   rulesDir?: string;
@@ -75,7 +105,16 @@ export interface CollectorConfig {
   receivers: ReceiverConfig[];
   notificationPolicy: PolicyConfig;
   tls: { cert?: string; key?: string; clientCa?: string };
-  ingest: { maxFutureSkewMs: number; maxQueuedRows: number; maxMessageBytes: number };
+  ingest: {
+    maxFutureSkewMs: number;
+    maxQueuedRows: number;
+    maxMessageBytes: number;
+    maxPastAgeMs: number;
+    helloTimeoutMs: number;
+    maxSeriesPerStream: number;
+    maxSeriesPerHost: number;
+    allowAgentIdChange: boolean;
+  };
   api: { maxPoints: number; maxSeries: number; maxSamples: number; maxHeavyQueries: number; timeoutMs: number };
 }
 
@@ -84,6 +123,7 @@ const SPECS: readonly SettingSpec[] = [
   { key: "http_listen", flag: "http-listen", env: "VIGIL_HTTP_LISTEN", type: "string" },
   { key: "data_dir", flag: "data-dir", env: "VIGIL_DATA_DIR", type: "string" },
   { key: "database_url", env: "DATABASE_URL", type: "string" },
+  { key: "wait_for_db", flag: "wait-for-db", env: "VIGIL_WAIT_FOR_DB", type: "string" },
   { key: "log_level", flag: "log-level", env: "VIGIL_LOG_LEVEL", type: "string" },
   { key: "insecure_no_auth", flag: "insecure-no-auth", env: "VIGIL_INSECURE_NO_AUTH", type: "boolean" },
   { key: "rules_dir", flag: "rules-dir", env: "VIGIL_RULES_DIR", type: "string" },
@@ -104,6 +144,8 @@ Settings come from the config file (YAML), environment variables and flags; flag
   --grpc-listen HOST:PORT   agent ingest (VIGIL_GRPC_LISTEN; default 127.0.0.1:4770)
   --http-listen HOST:PORT   HTTP API (VIGIL_HTTP_LISTEN; default 127.0.0.1:4780)
   --data-dir DIR            embedded PGlite database when DATABASE_URL is unset (VIGIL_DATA_DIR; default ./data)
+  --wait-for-db DURATION    retry an unreachable database at start this long, with backoff, or "forever"
+                            (VIGIL_WAIT_FOR_DB; default forever under systemd, else 0s: exit at once saying why)
   --insecure-no-auth        accept agents without a token (VIGIL_INSECURE_NO_AUTH); for a quick local start only
   --rules-dir DIR           alert rule files, YAML (VIGIL_RULES_DIR); reloaded on change and on SIGHUP
   --tls-cert PATH --tls-key PATH   serve gRPC over TLS (VIGIL_TLS_CERT, VIGIL_TLS_KEY)
@@ -137,12 +179,19 @@ function policyOf(n: Settings["notifications"]): PolicyConfig {
   }
 }
 
-function toConfig(s: Settings): CollectorConfig {
+/** Where the database URL came from: the environment wins over the file. */
+function databaseUrlFrom(env: NodeJS.ProcessEnv, file: string | undefined): string {
+  return env.DATABASE_URL ? "DATABASE_URL" : `database_url${file ? ` in ${file}` : ""}`;
+}
+
+function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined): CollectorConfig {
   return {
     httpListen: parseHostPort(s.http_listen, "http_listen"),
     grpcListen: parseHostPort(s.grpc_listen, "grpc_listen"),
     dataDir: s.data_dir,
     databaseUrl: s.database_url,
+    databaseUrlFrom: s.database_url ? databaseUrlFrom(env, file) : undefined,
+    waitForDbMs: s.wait_for_db ?? (underSystemd(env) ? Number.POSITIVE_INFINITY : 0),
     logLevel: s.log_level,
     insecureNoAuth: s.insecure_no_auth,
     rulesDir: s.rules_dir,
@@ -151,7 +200,16 @@ function toConfig(s: Settings): CollectorConfig {
     receivers: s.notifications.receivers,
     notificationPolicy: policyOf(s.notifications),
     tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
-    ingest: { maxFutureSkewMs: s.ingest.max_future_skew, maxQueuedRows: s.ingest.max_queued_rows, maxMessageBytes: s.ingest.max_message_bytes },
+    ingest: {
+      maxFutureSkewMs: s.ingest.max_future_skew,
+      maxQueuedRows: s.ingest.max_queued_rows,
+      maxMessageBytes: s.ingest.max_message_bytes,
+      maxPastAgeMs: s.ingest.max_past_age,
+      helloTimeoutMs: s.ingest.hello_timeout,
+      maxSeriesPerStream: s.ingest.max_series_per_stream,
+      maxSeriesPerHost: s.ingest.max_series_per_host,
+      allowAgentIdChange: s.ingest.allow_agent_id_change,
+    },
     api: { maxPoints: s.api.max_points, maxSeries: s.api.max_series, maxSamples: s.api.max_samples, maxHeavyQueries: s.api.max_heavy_queries, timeoutMs: s.api.query_timeout },
   };
 }
@@ -173,6 +231,7 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
         "tls-key": { type: "string" },
         "tls-client-ca": { type: "string" },
         "max-future-skew": { type: "string" },
+        "wait-for-db": { type: "string" },
         name: { type: "string" },
         "any-host": { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -196,7 +255,7 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
     flags: values,
     load: (e = env) => {
       try {
-        return toConfig(loadSettings(schema, SPECS, { file, fileRequired: explicit !== undefined, env: e, flags: values }));
+        return toConfig(loadSettings(schema, SPECS, { file, fileRequired: explicit !== undefined, env: e, flags: values }), e, file);
       } catch (err) {
         if (err instanceof VigilError) throw new CollectorError(CollectorErrors.BAD_CONFIG, err.message);
         throw err;

@@ -1,5 +1,6 @@
-import { createLogger, VigilError } from "@vigil/shared";
+import { createLogger, redactUrls, VigilError } from "@vigil/shared";
 import { runTokenCommand } from "./cli/token-command.js";
+import { configRedactor, printableConfig } from "./config-secrets.js";
 import { parseCollectorCommand, USAGE } from "./config.js";
 import { startCollector } from "./service.js";
 
@@ -10,11 +11,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = cmd.load();
+  const redactor = configRedactor(config);
   if (cmd.command === "check-config") {
-    console.log(JSON.stringify({ ...config, databaseUrl: config.databaseUrl ? "[set]" : undefined }, null, 2));
+    console.log(JSON.stringify(printableConfig(config, redactor), null, 2));
     return 0;
   }
-  const log = createLogger("vigil-collector", config.logLevel);
+  const log = createLogger("vigil-collector", config.logLevel, redactor);
   if (cmd.command === "token") {
     return runTokenCommand({
       config,
@@ -47,7 +49,7 @@ async function main(): Promise<number> {
       const next = cmd.load();
       log.level = next.logLevel;
       log.info({ logLevel: next.logLevel }, "configuration reloaded (listen addresses, TLS and storage changes need a restart)");
-      void svc.reloadRules();
+      svc.reloadRulesInBackground();
     } catch (err) {
       log.error({ err: (err as Error).message }, "configuration reload failed; keeping the running configuration");
     }
@@ -61,7 +63,8 @@ main().then(
   },
   (err: unknown) => {
     const msg = err instanceof VigilError ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`vigil-collector: ${msg}\n`);
+    // The configuration may not have loaded: credentials in URLs are still removed.
+    process.stderr.write(`vigil-collector: ${redactUrls(msg)}\n`);
     process.exit(1);
   },
 );

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
 import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
+import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
 import { newIngestStats, noAuth, type IngestStats, type IngestStorage } from "./ingest/ports.js";
 import { openStorage } from "./storage/open.js";
@@ -14,10 +15,11 @@ import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
 import { AlertStore } from "./storage/alert-store.js";
-import { Alerting, type RulesReport } from "./rules/alerting.js";
+import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./wiring/alerting-api.js";
 import { startNotifications } from "./wiring/notifications.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
+import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -30,7 +32,8 @@ export interface CollectorService {
   grpcAddress: string;
   storageKind: "postgres" | "pglite";
   ingestStats: IngestStats;
-  reloadRules(): Promise<RulesReport>;
+  /** Re-reads rule files and API rules (SIGHUP); a failure is logged, the running rules stay. */
+  reloadRulesInBackground(): void;
   stop(): Promise<void>;
 }
 
@@ -55,14 +58,15 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
   const series = new SeriesRegistry(db);
   const ingestStorage: IngestStorage = {
-    registerHost: (h) => registerHost(db, h),
-    resolveSeries: (hostId, keys) => series.resolve(hostId, keys),
+    registerHost: (h, admit) => registerHost(db, h, admit),
+    resolveSeries: (hostId, keys, maxPerHost) => series.resolve(hostId, keys, maxPerHost),
     enqueue: (p) => writer.enqueue(p),
     full: () => writer.full,
   };
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
-  const notifications = await startNotifications({ db, config, clock, log });
+  const redactor = configRedactor(config);
+  const notifications = await startNotifications({ db, config, clock, log, redact: (text) => redactor.text(text) });
   const alertStore = new AlertStore(db);
   const alerting = new Alerting({
     repo: alertStore,
@@ -97,7 +101,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     listen: config.grpcListen,
     tls,
     maxMessageBytes: config.ingest.maxMessageBytes,
-    maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+    limits: {
+      maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+      maxPastAgeMs: config.ingest.maxPastAgeMs,
+      helloTimeoutMs: config.ingest.helloTimeoutMs,
+      maxSeriesPerStream: config.ingest.maxSeriesPerStream,
+      maxSeriesPerHost: config.ingest.maxSeriesPerHost,
+      allowAgentIdChange: config.ingest.allowAgentIdChange,
+    },
     storage: ingestStorage,
     auth: config.insecureNoAuth ? noAuth : new TokenStore(db),
     clock,
@@ -114,12 +125,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   });
 
   const reader = new PostgresMetricsReader(db, clock);
+  const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: writer.stats });
+  registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader,
-    alerting: alertingApi({ alerting, store: alertStore, reader, clock }),
+    alerting: alertingApi({ alerting, store: alertStore, db, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
-    selfMetrics: createSelfMetrics({ ingest: ingestStats, writer: writer.stats }),
+    selfMetrics,
     limits: config.api,
     clock,
     log: log.child({ component: "api" }),
@@ -136,7 +149,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     grpcAddress,
     storageKind: storage.kind,
     ingestStats,
-    reloadRules: () => alerting.reloadRules(),
+    reloadRulesInBackground: () => alerting.reloadInBackground(),
     async stop() {
       clearInterval(partitionTimer);
       await grpc.close();

@@ -189,7 +189,7 @@ describe("vigil against the collector's API (stub server)", () => {
         if (path === "/api/v1/alerts") return send(200, { alerts: [ALERT, { ...ALERT, id: "a2", state: "pending", severity: "warning", labels: { host: "web-2" }, acknowledged: null, firingSince: null }] });
         if (path === "/api/v1/alerts/a1/ack" || path === "/api/v1/alerts/a1/unack" || path === "/api/v1/alerts/a1/resolve") return send(200, { alert: ALERT });
         if (path === "/api/v1/silences" && req.method === "POST") return send(201, { silence: { id: "s1", ...(JSON.parse(body) as object) } });
-        if (path === "/api/v1/silences") return send(200, { silences: [{ id: "s1", matchers: { host: "web-1" }, startsAt: iso(NOW), endsAt: iso(NOW + 7_200_000), comment: "resize", createdBy: "alice" }] });
+        if (path === "/api/v1/silences") return send(200, { silences: [{ id: "s1", matchers: { host: "web-1" }, startsAt: iso(NOW), endsAt: iso(NOW + 7_200_000), comment: "resize", createdBy: "alice" }], invalid: [{ id: "s9", problem: "matchers.host: invalid regular expression" }] });
         if (path === "/api/v1/silences/s1" && req.method === "DELETE") return res.writeHead(204).end();
         if (path === "/api/v1/hosts") return send(200, { hosts: [{ name: "web-1", up: true, health: "healthy", lastSeen: iso(NOW - 5000), agentVersion: "0.1.0" }] });
         if (path === "/api/v1/query_range") return send(200, { series: [{ metric: "system.cpu.utilization", labels: { host: "web-1", state: "idle" }, points: [[NOW - 60_000, 0.5], [NOW, 0.25]] }] });
@@ -247,6 +247,7 @@ describe("vigil against the collector's API (stub server)", () => {
     const list = await vigil(["silences", "--url", url]);
     assert.equal(last().method, "GET");
     assert.match(list.out, /^ID +STATE +MATCHERS +STARTS +ENDS +BY +COMMENT\ns1 +active +\{host="web-1"\} +0s ago +in 2h +alice +resize\n$/);
+    assert.equal(list.err, "warning: stored silence s9 is invalid and ignored (matchers.host: invalid regular expression); expire it: vigil unsilence s9\n");
     const del = await vigil(["unsilence", "s1", "--url", url]);
     assert.equal(del.code, 0, del.err);
     assert.deepEqual([last().method, last().url, last().body, last().headers["content-type"]], ["DELETE", "/api/v1/silences/s1", "", undefined]);

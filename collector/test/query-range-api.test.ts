@@ -32,7 +32,7 @@ describe("query_range bounds", () => {
     const a = await get(api, `/api/v1/query_range?metric=m&start=${nowS - 3000}&end=${nowS}&step=1s`);
     assert.equal(a.status, 422, a.body);
     const e = errorOf(a);
-    assert.equal(e.code, "VGL_ERR_QUERY_TOO_LARGE");
+    assert.equal(e.code, "VGL_ERR_LIMIT_EXCEEDED");
     assert.equal(
       e.message,
       "the answer would hold up to 6,002,000 points (2,000 series × 3,001 steps), over the limit of 500,000 points (api.max_points): narrow the range or the matchers, or use a longer step",
@@ -187,7 +187,7 @@ describe("query_range answers", () => {
       assert.equal(second.status, 429);
       assert.equal(second.headers.get("retry-after"), "2");
       const e = ((await second.json()) as { error: { code: string; message: string } }).error;
-      assert.equal(e.code, "VGL_ERR_TOO_MANY_QUERIES");
+      assert.equal(e.code, "VGL_ERR_BUSY");
       assert.match(e.message, /^1 heavy queries are running already \(api\.max_heavy_queries\)/);
       const light = await fetch(`${url}/api/v1/query_range?metric=light&start=-4m&step=1s`);
       assert.equal(light.status, 200);

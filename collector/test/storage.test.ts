@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
 import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
+import type { AgentHello } from "../src/ingest/ports.js";
 import { registerHost } from "../src/storage/host-store.js";
 import { compileLabelMatchers } from "@vigil/shared/label-matchers";
 import type { Aggregation } from "../src/api/ports.js";
@@ -17,7 +18,19 @@ import { SampleWriter } from "../src/storage/sample-writer.js";
 import { SeriesRegistry } from "../src/storage/series-registry.js";
 
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
-const hello = { name: "web-1", agentId: "a1", labels: { env: "test" }, agentVersion: "0.1.0", os: "linux", kernel: "6.1", cpuCount: 2, intervalMs: 1000, bootTimeMs: T0 - 3_600_000 };
+const hello = { name: "web-1", agentId: "a1", labels: { env: "test" }, agentVersion: "0.1.0", os: "linux", kernel: "6.1", cpuCount: 2, intervalMs: 1000, bootTimeMs: T0 - 3_600_000, tokenBound: false };
+
+async function register(db: OpenDatabase["db"], h: AgentHello = hello): Promise<{ id: number; lastSeq: number }> {
+  const r = await registerHost(db, h);
+  if (!r.ok) throw new Error("refused");
+  return r;
+}
+
+async function resolveIds(registry: SeriesRegistry, hostId: number, keys: { metric: string; labels: Record<string, string> }[]): Promise<number[]> {
+  const r = await registry.resolve(hostId, keys);
+  if (!("ids" in r)) throw new Error("over the limit");
+  return r.ids;
+}
 
 function storageSuite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
@@ -52,17 +65,17 @@ function storageSuite(kind: "postgres" | "pglite") {
   test("samples are written idempotently, land in daily partitions, and acks follow commits", async () => {
     const partitions = new PartitionManager(store.db, false);
     const writer = new SampleWriter({ db: store.db, partitions, maxQueuedRows: 1000, maxRowsPerCommit: 100 });
-    const host = await registerHost(store.db, hello);
+    const host = await register(store.db);
     assert.equal(host.lastSeq, 0);
     const registry = new SeriesRegistry(store.db);
-    const ids = await registry.resolve(host.id, [
+    const ids = await resolveIds(registry, host.id, [
       { metric: "system.cpu.utilization", labels: { state: "user" } },
       { metric: "system.cpu.utilization", labels: { state: "idle" } },
     ]);
     assert.equal(ids.length, 2);
     assert.notEqual(ids[0], ids[1]);
     // A second registry (another stream, another collector) resolves to the same ids.
-    assert.deepEqual(await new SeriesRegistry(store.db).resolve(host.id, [{ metric: "system.cpu.utilization", labels: { state: "idle" } }]), [ids[1]]);
+    assert.deepEqual(await resolveIds(new SeriesRegistry(store.db), host.id, [{ metric: "system.cpu.utilization", labels: { state: "idle" } }]), [ids[1]]);
 
     const pending = [];
     for (let i = 0; i < 10; i++) {
@@ -80,7 +93,7 @@ function storageSuite(kind: "postgres" | "pglite") {
     assert.equal(count.rows[0]!.n, 20);
     const parts = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'samples_20261123'::regclass`.execute(store.db);
     assert.equal(parts.rows[0]!.n, 1);
-    assert.equal((await registerHost(store.db, hello)).lastSeq, 10);
+    assert.equal((await register(store.db)).lastSeq, 10);
   });
 
   test("range queries bucket by step with each aggregation and filter by labels", async () => {
@@ -119,7 +132,7 @@ function storageSuite(kind: "postgres" | "pglite") {
   test("check runs keep history and a current state whose `since` moves only when the status changes", async () => {
     const partitions = new PartitionManager(store.db, false);
     const writer = new SampleWriter({ db: store.db, partitions, maxQueuedRows: 1000, maxRowsPerCommit: 100 });
-    const host = await registerHost(store.db, hello);
+    const host = await register(store.db);
     const run = (status: number, t: number, message: string) => ({ name: "db", kind: "postgres", status, durationSeconds: 0.01, message, timeMs: T0 + t });
     const write = async (seq: number, checks: ReturnType<typeof run>[]) =>
       (await writer.enqueue({ hostId: host.id, streamId: 9, seq: 100 + seq, timeMs: T0 + seq * 1000, seriesIds: [], values: [], checks })).committed;

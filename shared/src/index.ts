@@ -7,3 +7,6 @@ export * from "./labels.js";
 export * from "./logger.js";
 export * from "./version.js";
 export * from "./settings.js";
+export * from "./setting-values.js";
+export * from "./redact.js";
+export * from "./wire-limits.js";

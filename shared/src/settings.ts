@@ -3,7 +3,6 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
-import { parseDuration, formatDuration } from "./duration.js";
 import { VigilError } from "./errors.js";
 
 export const SETTINGS_ERROR = "VGL_ERR_BAD_CONFIG";
@@ -14,7 +13,10 @@ export interface SettingSpec {
   /** Flag name without dashes. */
   flag?: string;
   env?: string;
-  /** How flag and env text is read: "list" is a repeatable flag or a comma-separated variable. */
+  /**
+   * How flag and env text is read: "list" is a repeatable flag or a comma-separated variable; everything else is
+   * passed as text to the schema, whose value types (setting-values.ts) read text and YAML values alike.
+   */
   type: "string" | "boolean" | "list";
 }
 
@@ -61,15 +63,31 @@ function readFile(path: string, required: boolean): Obj {
   return doc as Obj;
 }
 
-const TRUE = new Set(["1", "true", "yes", "on"]);
+/** A comma-separated variable's items; an empty one ("a,,b", a trailing comma) is a mistake, not nothing. */
+function splitList(text: string): string[] | null {
+  const items = text.split(",").map((x) => x.trim());
+  return items.some((x) => x === "") ? null : items;
+}
+
+/** Where the value at `path` came from: its own key's source, or that of the nearest enclosing key (a list item). */
+function originOf(origin: Map<string, string>, path: readonly (string | number)[]): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const o = origin.get(path.slice(0, n).join("."));
+    if (o) return o;
+  }
+  return undefined;
+}
 
 export function loadSettings<S extends z.ZodTypeAny>(schema: S, specs: readonly SettingSpec[], input: SettingsInput): z.output<S> {
   const raw = input.file ? readFile(input.file, input.fileRequired ?? false) : {};
   const origin = new Map<string, string>();
+  const problems: string[] = [];
   for (const s of specs) {
     const e = s.env ? input.env[s.env] : undefined;
     if (s.env && e !== undefined && e !== "") {
-      setPath(raw, s.key, s.type === "list" ? e.split(",").map((x) => x.trim()).filter(Boolean) : s.type === "boolean" ? TRUE.has(e.toLowerCase()) : e);
+      const list = s.type === "list" ? splitList(e) : undefined;
+      if (list === null) problems.push(`${s.key}: empty item in the comma-separated list ${JSON.stringify(e)} (env ${s.env})`);
+      else setPath(raw, s.key, list ?? e);
       origin.set(s.key, `env ${s.env}`);
     }
     const f = s.flag ? input.flags[s.flag] : undefined;
@@ -79,76 +97,14 @@ export function loadSettings<S extends z.ZodTypeAny>(schema: S, specs: readonly 
     }
   }
   const r = schema.safeParse(raw);
-  if (r.success) return r.data as z.output<S>;
-  const lines = r.error.issues.map((issue) => {
+  if (r.success && problems.length === 0) return r.data as z.output<S>;
+  const lines = (r.success ? [] : r.error.issues).map((issue) => {
     const key = issue.path.join(".");
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((k) => `${key ? `${key}.` : ""}${k}: unknown setting${input.file ? ` (in ${input.file})` : ""}`).join("\n");
     }
-    const from = origin.get(key) ?? (input.file ? `in ${input.file}` : undefined);
+    const from = originOf(origin, issue.path) ?? (input.file ? `in ${input.file}` : undefined);
     return `${key || "(top level)"}: ${issue.message}${from ? ` (${from})` : ""}`;
   });
-  throw new VigilError(SETTINGS_ERROR, lines.join("\n"));
+  throw new VigilError(SETTINGS_ERROR, [...problems, ...lines].join("\n"));
 }
-
-/** A duration setting ("10s", "1m30s"), bounded. */
-export function zDuration(min: number, max: number) {
-  return z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const text = typeof v === "number" ? `${v}s` : v;
-    let ms: number;
-    try {
-      ms = parseDuration(text);
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a duration like "10s" or "1m30s", got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    if (ms < min || ms > max) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-}
-
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** A byte size ("256MiB", "1G", or a number of bytes), bounded. */
-export function zBytes(min: number, max: number) {
-  return z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(String(v));
-    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-    if (!m || unit === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a size like "256MiB" or "1G", got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    const n = Math.round(Number(m[1]) * unit);
-    if (n < min || n > max) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be between ${min} and ${max} bytes, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-}
-
-/** HOST:PORT. */
-export const zHostPort = z.string().regex(/^(?:\[[^\]]+\]|[^:\s]*):\d{1,5}$/, 'expected HOST:PORT, e.g. "127.0.0.1:4770"');
-
-export const zLogLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
-
-/** `k=v` list (flags, env) or a mapping (file) → labels. */
-export const zLabels = z
-  .union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])), z.array(z.string())])
-  .transform((v, ctx) => {
-    const out: Record<string, string> = {};
-    if (Array.isArray(v)) {
-      for (const item of v) {
-        const i = item.indexOf("=");
-        if (i <= 0) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected k=v, got ${JSON.stringify(item)}` });
-          return z.NEVER;
-        }
-        out[item.slice(0, i)] = item.slice(i + 1);
-      }
-    } else for (const [k, x] of Object.entries(v)) out[k] = String(x);
-    return out;
-  });

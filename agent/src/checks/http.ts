@@ -3,7 +3,7 @@
 import type http from "node:http";
 import type https from "node:https";
 import { TLSSocket } from "node:tls";
-import { zDuration } from "@vigil/shared";
+import { zBoolean, zDuration } from "@vigil/shared";
 import { z } from "zod";
 import { abortReason, describeConnectError, elapsedMs, errorCode, errorText, slowWarning, verdict } from "./tcp.js";
 import type { Check, CheckCommon, CheckMetric, CheckOutcome } from "./types.js";
@@ -35,7 +35,7 @@ export const httpCheckSchema = z
     body_contains: z.string().min(1).optional(),
     body_regex: z.string().min(1).refine(isRegex, "not a valid regular expression").optional(),
     headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name"), z.string()).default({}),
-    tls_skip_verify: z.boolean().default(false),
+    tls_skip_verify: zBoolean.default(false),
     cert_expiry_warning: zDuration(0, 3650 * DAY_MS).default("14d"),
   })
   .strict();

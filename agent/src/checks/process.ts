@@ -3,6 +3,7 @@
 // the matches, so a host with ~500 processes costs ~500 tiny reads per run.
 import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { zInteger } from "@vigil/shared";
 import { z } from "zod";
 import { parseUints } from "../collectors/procfs.js";
 import type { Check, CheckCommon, CheckMetric } from "./types.js";
@@ -16,8 +17,8 @@ export const processCheckSchema = z
     /** Substring of /proc/<pid>/cmdline with NULs read as spaces; with `process_name`, both must match. */
     cmdline_contains: z.string().min(1).optional(),
     pidfile: z.string().min(1).optional(),
-    min_count: z.number().int().min(0).default(1),
-    max_count: z.number().int().min(0).optional(),
+    min_count: zInteger(0, 1_000_000).default(1),
+    max_count: zInteger(0, 1_000_000).optional(),
   })
   .strict();
 

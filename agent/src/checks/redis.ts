@@ -1,6 +1,7 @@
 // `redis` check: connect and PING (the latency), a SET/GET round trip on the check's own key, then memory use
 // against maxmemory and the number of clients. One connection per run, no retries, no offline queue.
 import { randomBytes } from "node:crypto";
+import { zBoolean } from "@vigil/shared";
 import { z } from "zod";
 import { checkPasswordFields, passwordFields, readPassword, redactUrl, scrub, withPassword } from "./postgres.js";
 import { abortReason, deadline, describeConnectError, elapsedMs, errorCode, errorText, slowWarning, untilAborted, verdict } from "./tcp.js";
@@ -12,7 +13,7 @@ export const redisCheckSchema = z
     url: z.string().url().refine((u) => /^rediss?:\/\//i.test(u), "expected a redis:// or rediss:// URL"),
     ...passwordFields,
     /** SET then GET `vigil:check:<name>`; turn off for read-only replicas or users without write rights. */
-    write_check: z.boolean().default(true),
+    write_check: zBoolean.default(true),
     memory_warning: z.number().gt(0).max(1).default(0.9),
   })
   .strict();

@@ -17,8 +17,8 @@ const STATUS: Partial<Record<CollectorErrorCode, number>> = {
   [CollectorErrors.CONFLICT]: 409,
   [CollectorErrors.BODY_TOO_LARGE]: 413,
   [CollectorErrors.UNSUPPORTED_MEDIA_TYPE]: 415,
-  [CollectorErrors.QUERY_TOO_LARGE]: 422,
-  [CollectorErrors.TOO_MANY_QUERIES]: 429,
+  [CollectorErrors.LIMIT_EXCEEDED]: 422,
+  [CollectorErrors.BUSY]: 429,
   [CollectorErrors.HEADERS_TOO_LARGE]: 431,
   [CollectorErrors.INTERNAL]: 500,
   [CollectorErrors.STORAGE_UNAVAILABLE]: 503,
@@ -63,7 +63,7 @@ function fastifyAnswer(err: FastifyError, req: FastifyRequest, bodyLimit: number
 }
 
 function send(reply: FastifyReply, a: Answer): FastifyReply {
-  if (a.code === CollectorErrors.TOO_MANY_QUERIES) reply.header("retry-after", String(RETRY_AFTER_S));
+  if (a.code === CollectorErrors.BUSY) reply.header("retry-after", String(RETRY_AFTER_S));
   return reply
     .status(STATUS[a.code] ?? 500)
     .type("application/json; charset=utf-8")

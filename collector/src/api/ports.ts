@@ -132,11 +132,26 @@ export interface AlertView {
 }
 
 export interface AlertEventView {
+  /** Cursor order: a later event has a larger id. */
+  id: string;
   time: string;
   kind: string;
   severity: string;
   value: number;
   message: string;
+}
+
+/** A page of an alert's events: the `limit` latest with an id below `before` (a decimal event id). */
+export interface EventsPageQuery {
+  limit: number;
+  before?: string;
+}
+
+export interface EventPage {
+  /** Oldest first. */
+  events: AlertEventView[];
+  /** `before` for the next (older) page; null when there is none. */
+  next: string | null;
 }
 
 export interface SilenceInput {
@@ -145,6 +160,11 @@ export interface SilenceInput {
   endsAt: number;
   comment: string;
   createdBy: string;
+}
+
+/** A silence as requested: its matchers are not checked yet. */
+export interface NewSilence extends Omit<SilenceInput, "matchers"> {
+  matchers: unknown;
 }
 
 export interface SilenceView extends SilenceInput {
@@ -168,12 +188,17 @@ export interface DryRunEvent {
 /** Alerts, silences and rules, as the API sees them. */
 export interface AlertingApi {
   listAlerts(f: AlertFilter): Promise<AlertView[]>;
-  getAlert(id: string): Promise<(AlertView & { events: AlertEventView[] }) | null>;
+  /** The alert with a page of its events (`eventsBefore`: the cursor to older ones). */
+  getAlert(id: string, events: EventsPageQuery): Promise<(AlertView & { events: AlertEventView[]; eventsBefore: string | null }) | null>;
+  alertEvents(id: string, q: EventsPageQuery): Promise<EventPage | null>;
+  /** Stores before answering: a store failure is a STORAGE_UNAVAILABLE error and changes nothing. */
   acknowledge(id: string, by: string, comment: string): Promise<void>;
   unacknowledge(id: string, by: string): Promise<void>;
   resolve(id: string, by: string): Promise<void>;
-  listSilences(): Promise<SilenceView[]>;
-  createSilence(s: SilenceInput): Promise<SilenceView>;
+  /** Active and future silences; stored rows that fail validation are listed apart (and ignored by alerting). */
+  listSilences(): Promise<{ silences: SilenceView[]; invalid: { id: string; problem: string }[] }>;
+  /** Validates the matchers (BAD_PARAM naming `matchers.NAME`) and stores the silence. */
+  createSilence(s: NewSilence): Promise<SilenceView>;
   deleteSilence(id: string): Promise<boolean>;
   listRules(): Promise<RuleView[]>;
   /** Validates and stores an API rule; problems name the field. */

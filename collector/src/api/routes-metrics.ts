@@ -35,7 +35,7 @@ const LIST_DEFAULT = 1000;
 const LIST_MAX = 10_000;
 
 const fmt = (n: number) => n.toLocaleString("en-US");
-const tooLarge = (message: string) => new CollectorError(CollectorErrors.QUERY_TOO_LARGE, message);
+const tooLarge = (message: string) => new CollectorError(CollectorErrors.LIMIT_EXCEEDED, message);
 
 export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: MetricsReader; clock: Clock; limits: QueryLimits }): void {
   const { reader, clock, limits } = opts;
@@ -100,7 +100,7 @@ export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: Metr
     }
     const release = points > HEAVY_POINTS || samples > HEAVY_SAMPLES ? gate.tryEnter() : () => {};
     if (!release) {
-      throw new CollectorError(CollectorErrors.TOO_MANY_QUERIES, `${limits.maxHeavyQueries} heavy queries are running already (api.max_heavy_queries): retry shortly`);
+      throw new CollectorError(CollectorErrors.BUSY, `${limits.maxHeavyQueries} heavy queries are running already (api.max_heavy_queries): retry shortly`);
     }
     // The whole answer, however slowly the client reads it, must be sent by the deadline.
     const cutOff = setTimeout(() => reply.raw.destroy(), Math.max(0, deadlineMs - clock.now()));

@@ -1,10 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { CheckStatus, CollectorMessageSchema, type AgentMessage, type Batch, type CollectorMessage, type Hello } from "@vigil/proto";
-import type { Clock, Logger } from "@vigil/shared";
+import { CollectorMessageSchema, type AgentMessage, type Batch, type CollectorMessage, type Hello } from "@vigil/proto";
+import { formatDuration, type Clock, type Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
-import type { AgentAuthenticator, CheckRun, CommittedBatch, IngestObserver, IngestStats, IngestStorage } from "./ports.js";
+import { decideIdentity, type IdentityDecision } from "./identity.js";
+import type { IngestLimits } from "./limits.js";
+import { countBy, type AgentAuthenticator, type CheckRun, type CommittedBatch, type HostOwner, type IngestObserver, type IngestStats, type IngestStorage } from "./ports.js";
+import { IngestRefusal } from "./refusal.js";
+import { StreamSeriesTable } from "./stream-series.js";
 import { validateBatch } from "./validate.js";
+import { validateHello } from "./validate-hello.js";
 
 export interface AgentStreamDeps {
   storage: IngestStorage;
@@ -13,8 +18,7 @@ export interface AgentStreamDeps {
   log: Logger;
   collectorId: string;
   stats: IngestStats;
-  /** Batches stamped further ahead of the collector's clock are refused (counted, logged, acked as rejected). */
-  maxFutureSkewMs: number;
+  limits: IngestLimits;
   /** Told of every batch once it is committed (alert evaluation). */
   observer?: IngestObserver;
 }
@@ -22,7 +26,7 @@ export interface AgentStreamDeps {
 type Call = grpc.ServerDuplexStream<AgentMessage, CollectorMessage>;
 type Identity = { name: string; anyHost: boolean };
 type StreamHost = { id: number; name: string; intervalMs: number };
-type StreamSeries = { id: number; metric: string; labels: Record<string, string> };
+type IdentityRefusal = Extract<IdentityDecision, { ok: false }> & { owner: HostOwner };
 
 // How long an agent is asked to hold new batches when the write queue is full.
 const SLOW_DOWN_MS = 1000;
@@ -35,11 +39,15 @@ function bearer(call: Call): string | undefined {
   return s?.replace(/^Bearer\s+/i, "") || undefined;
 }
 
+/** Content refused by the edge or by storage: the stream ends with INVALID_ARGUMENT. */
+const isRefusal = (err: unknown): err is CollectorError =>
+  err instanceof CollectorError && (err.code === CollectorErrors.INVALID_FIELD || err.code === CollectorErrors.INGEST_LIMIT);
+
 /** One agent's stream: token check, Hello → Welcome, then batches → storage → Ack(seq) after commit. */
 export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promise<void> {
   const streamId = nextStreamId++;
-  const { log, stats } = deps;
-  const refs = new Map<number, StreamSeries>();
+  const { log, stats, limits } = deps;
+  const table = new StreamSeriesTable(limits.maxSeriesPerStream);
   let host: StreamHost | undefined;
   let failed = false;
   let lastSlowAt = 0;
@@ -50,13 +58,26 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
     failed = true;
     call.emit("error", { code, details });
   };
+  const refuse = (err: CollectorError) => {
+    countBy(stats.refusals, err instanceof IngestRefusal ? err.reason : "storage");
+    log.warn({ host: host?.name, peer: call.getPeer(), code: err.code, err: err.message }, "refused agent input");
+    fail(grpc.status.INVALID_ARGUMENT, err.message);
+  };
   const send = (msg: CollectorMessage) => {
     if (!failed && !call.cancelled && call.writable) call.write(msg);
   };
   const ack = (seq: bigint, rejected = "") => send(create(CollectorMessageSchema, { msg: { case: "ack", value: { seq, rejected } } }));
+  // A stream must say Hello soon: idle streams (2,000 of them once) would otherwise hold memory and sockets forever.
+  const helloTimer = setTimeout(() => {
+    if (host || failed) return;
+    stats.helloTimeouts++;
+    log.warn({ peer: call.getPeer(), code: CollectorErrors.HELLO_TIMEOUT }, "no Hello in time; closing the stream");
+    fail(grpc.status.DEADLINE_EXCEEDED, `no Hello within ${formatDuration(limits.helloTimeoutMs)} of opening the stream (ingest.hello_timeout)`);
+  }, limits.helloTimeoutMs);
 
   try {
     const who = await deps.auth.authenticate(bearer(call));
+    if (failed) return;
     if (!who.ok) {
       stats.authFailures++;
       log.warn({ peer: call.getPeer(), reason: who.reason }, "agent rejected: authentication failed");
@@ -67,18 +88,18 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
       if (failed) break;
       if (msg.msg.case === "hello") {
         if (host) throw new CollectorError(CollectorErrors.PROTOCOL, "Hello sent twice on one stream");
+        clearTimeout(helloTimer);
         host = await welcome(msg.msg.value, who, deps, send);
       } else if (msg.msg.case === "batch") {
         if (!host) throw new CollectorError(CollectorErrors.PROTOCOL, "the first message on a stream must be Hello");
         const b = msg.msg.value;
-        // Declarations count even when the batch is refused: the agent will not repeat them on this stream.
-        await declareSeries(b, host, refs, deps);
-        const ahead = Number(b.timeMs) - deps.clock.now();
-        if (ahead > deps.maxFutureSkewMs) {
-          stats.batchesRejectedFuture++;
-          const reason = `batch seq ${b.seq} is stamped ${Math.round(ahead / 1000)}s in the future (limit ${deps.maxFutureSkewMs / 1000}s): fix the host's clock`;
-          log.warn({ host: host.name, seq: Number(b.seq) }, reason);
-          ack(b.seq, reason);
+        const checks = validateBatch(b, limits);
+        // Declarations count even when the batch is refused for its time: the agent will not repeat them on this stream.
+        await declareSeries(b, host, table, deps);
+        const rejected = timeRejection(b, deps);
+        if (rejected) {
+          log.warn({ host: host.name, seq: Number(b.seq) }, rejected);
+          ack(b.seq, rejected);
           continue;
         }
         if (deps.storage.full() && deps.clock.now() - lastSlowAt >= SLOW_DOWN_MS) {
@@ -86,15 +107,17 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
           stats.slowDowns++;
           send(create(CollectorMessageSchema, { msg: { case: "slow", value: { downMs: SLOW_DOWN_MS } } }));
         }
-        const { committed, points, checks } = await ingestBatch(b, host, streamId, refs, deps);
+        const { committed, points } = await ingestBatch(b, checks, host, streamId, table, deps);
         const h = host;
         committed.then(
-          () => {
+          ({ conflicts }) => {
+            if (conflicts > 0) log.warn({ host: h.name, seq: Number(b.seq), conflicts }, "conflicting points");
             ack(b.seq);
             deps.observer?.({ host: h.name, intervalMs: h.intervalMs, timeMs: Number(b.timeMs), points, checks });
           },
           (err: Error) => {
-            log.warn({ host: host?.name, seq: Number(b.seq), err: err.message }, "batch not committed; closing stream so the agent resends");
+            if (isRefusal(err)) return refuse(err);
+            log.warn({ host: h.name, seq: Number(b.seq), err: err.message }, "batch not committed; closing stream so the agent resends");
             fail(grpc.status.UNAVAILABLE, err.message);
           },
         );
@@ -104,12 +127,14 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
     }
     if (!failed) call.end();
   } catch (err) {
-    if (err instanceof CollectorError && err.code === CollectorErrors.PROTOCOL) {
+    if (isRefusal(err)) {
+      refuse(err);
+    } else if (err instanceof CollectorError && err.code === CollectorErrors.PROTOCOL) {
       stats.protocolErrors++;
       log.warn({ host: host?.name, peer: call.getPeer(), err: err.message }, "protocol error from agent");
       fail(grpc.status.INVALID_ARGUMENT, err.message);
-    } else if (err instanceof CollectorError && err.code === CollectorErrors.UNAUTHORIZED_HOST) {
-      stats.authFailures++;
+    } else if (err instanceof CollectorError && (err.code === CollectorErrors.UNAUTHORIZED_HOST || err.code === CollectorErrors.AGENT_IDENTITY)) {
+      if (err.code === CollectorErrors.UNAUTHORIZED_HOST) stats.authFailures++;
       log.warn({ peer: call.getPeer(), err: err.message }, "agent rejected");
       fail(grpc.status.PERMISSION_DENIED, err.message);
     } else if (!call.cancelled) {
@@ -117,27 +142,42 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
       fail(grpc.status.UNAVAILABLE, (err as Error).message);
     }
   } finally {
+    clearTimeout(helloTimer);
     stats.streamsOpen--;
   }
 }
 
 async function welcome(h: Hello, who: Identity, deps: AgentStreamDeps, send: (m: CollectorMessage) => void): Promise<StreamHost> {
-  if (!h.hostname) throw new CollectorError(CollectorErrors.PROTOCOL, "Hello.hostname is empty");
-  if (!who.anyHost && who.name !== h.hostname) {
-    throw new CollectorError(CollectorErrors.UNAUTHORIZED_HOST, `this token is for host ${JSON.stringify(who.name)}, not ${JSON.stringify(h.hostname)}`);
+  const now = deps.clock.now();
+  const v = validateHello(h, now);
+  if (!who.anyHost && who.name !== v.hostname) {
+    throw new CollectorError(CollectorErrors.UNAUTHORIZED_HOST, `this token is for host ${JSON.stringify(who.name)}, not ${JSON.stringify(v.hostname)}`);
   }
-  const reg = await deps.storage.registerHost({
-    name: h.hostname,
-    agentId: h.agentId || h.hostname,
-    labels: h.labels,
-    agentVersion: h.agentVersion,
-    os: h.os,
-    kernel: h.kernel,
-    cpuCount: h.cpuCount,
-    intervalMs: h.intervalMs || 10_000,
-    bootTimeMs: Number(h.bootTimeMs),
-  });
-  deps.log.info({ host: h.hostname, agentVersion: h.agentVersion, lastSeq: reg.lastSeq }, "agent connected");
+  const claim = { hostname: v.hostname, agentId: v.agentId, anyHost: who.anyHost };
+  let previous: HostOwner | undefined;
+  const reg = await deps.storage.registerHost<IdentityRefusal>(
+    { name: v.hostname, agentId: v.agentId, labels: h.labels, agentVersion: h.agentVersion, os: h.os, kernel: h.kernel, cpuCount: h.cpuCount, intervalMs: v.intervalMs, bootTimeMs: v.bootTimeMs, tokenBound: !who.anyHost },
+    (owner) => {
+      const d = decideIdentity(claim, owner, now, deps.limits.allowAgentIdChange);
+      if (!d.ok) return { ...d, owner };
+      if (d.takeover) previous = owner;
+      return undefined;
+    },
+  );
+  if (!reg.ok) {
+    const r = reg.refusal;
+    countBy(deps.stats.identityRefusals, r.reason);
+    deps.log.warn(
+      { host: v.hostname, agentId: v.agentId, ownerAgentId: r.owner.agentId, anyHostToken: who.anyHost, reason: r.reason, code: CollectorErrors.AGENT_IDENTITY },
+      "agent identity refused",
+    );
+    throw new CollectorError(CollectorErrors.AGENT_IDENTITY, r.message);
+  }
+  if (previous) {
+    deps.stats.agentIdChanges++;
+    deps.log.warn({ host: v.hostname, agentId: v.agentId, previousAgentId: previous.agentId }, "host moved to a new agent id");
+  }
+  deps.log.info({ host: v.hostname, agentId: v.agentId, agentVersion: h.agentVersion, lastSeq: reg.lastSeq }, "agent connected");
   send(
     create(CollectorMessageSchema, {
       msg: {
@@ -146,56 +186,60 @@ async function welcome(h: Hello, who: Identity, deps: AgentStreamDeps, send: (m:
       },
     }),
   );
-  return { id: reg.id, name: h.hostname, intervalMs: h.intervalMs || 10_000 };
+  return { id: reg.id, name: v.hostname, intervalMs: v.intervalMs };
 }
 
-const STATUS_FROM_PROTO: Partial<Record<CheckStatus, number>> = {
-  [CheckStatus.HEALTHY]: 0,
-  [CheckStatus.DEGRADED]: 1,
-  [CheckStatus.UNHEALTHY]: 2,
-};
-
-function checkRuns(b: Batch): CheckRun[] {
-  return b.checks.map((c) => {
-    const status = STATUS_FROM_PROTO[c.status];
-    if (!c.name || status === undefined) {
-      throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: check result ${JSON.stringify(c.name)} needs a name and a status`);
-    }
-    return { name: c.name, kind: c.kind, status, durationSeconds: c.durationSeconds, message: c.message.slice(0, 1000), timeMs: Number(c.timeMs) };
-  });
-}
-
-async function declareSeries(b: Batch, host: StreamHost, refs: Map<number, StreamSeries>, deps: AgentStreamDeps): Promise<void> {
-  if (b.declare.length === 0) return;
-  for (const d of b.declare) {
-    if (!d.metric) throw new CollectorError(CollectorErrors.PROTOCOL, `batch seq ${b.seq}: series ref ${d.ref} has an empty metric name`);
+/** Stores the batch's new declarations, once its refs are known to be sound; nothing is created past the bounds. */
+async function declareSeries(b: Batch, host: StreamHost, table: StreamSeriesTable, deps: AgentStreamDeps): Promise<void> {
+  const fresh = table.newDeclarations(b);
+  table.checkRefs(b, fresh);
+  if (fresh.length === 0) return;
+  const r = await deps.storage.resolveSeries(host.id, fresh, deps.limits.maxSeriesPerHost);
+  if ("overLimit" in r) {
+    throw new IngestRefusal(
+      "series_per_host",
+      `batch seq ${b.seq}: declare: host ${JSON.stringify(host.name)} would have ${r.overLimit} series (limit ingest.max_series_per_host = ${deps.limits.maxSeriesPerHost})`,
+      CollectorErrors.INGEST_LIMIT,
+    );
   }
-  const ids = await deps.storage.resolveSeries(host.id, b.declare);
-  b.declare.forEach((d, i) => refs.set(d.ref, { id: ids[i]!, metric: d.metric, labels: d.labels }));
+  table.bind(fresh, r.ids);
 }
 
-type Ingested = { committed: Promise<void>; points: CommittedBatch["points"]; checks: CheckRun[] };
+/** Why a batch is refused for its time (acked as rejected, so the agent drops it), or undefined. */
+function timeRejection(b: Batch, deps: AgentStreamDeps): string | undefined {
+  const { limits, stats } = deps;
+  const age = deps.clock.now() - Number(b.timeMs);
+  if (-age > limits.maxFutureSkewMs) {
+    stats.batchesRejectedFuture++;
+    return `batch seq ${b.seq} is stamped ${Math.round(-age / 1000)}s in the future (limit ${limits.maxFutureSkewMs / 1000}s): fix the host's clock`;
+  }
+  if (age > limits.maxPastAgeMs) {
+    stats.batchesRejectedPast++;
+    return `batch seq ${b.seq} is ${formatDuration(Math.round(age / 1000) * 1000)} old, older than ingest.max_past_age (${formatDuration(limits.maxPastAgeMs)})`;
+  }
+  return undefined;
+}
 
-async function ingestBatch(b: Batch, host: StreamHost, streamId: number, refs: Map<number, StreamSeries>, deps: AgentStreamDeps): Promise<Ingested> {
+type Ingested = { committed: Promise<{ conflicts: number }>; points: CommittedBatch["points"] };
+
+async function ingestBatch(b: Batch, checks: CheckRun[], host: StreamHost, streamId: number, table: StreamSeriesTable, deps: AgentStreamDeps): Promise<Ingested> {
   deps.stats.batchesReceived++;
-  const points = validateBatch(b, refs);
+  const points = table.points(b);
   deps.stats.pointsReceived += b.values.length;
   if (points.nonFinite > 0) {
     deps.stats.pointsRejectedNonFinite += points.nonFinite;
     deps.log.warn({ host: host.name, seq: Number(b.seq), dropped: points.nonFinite }, "dropped NaN/Inf values");
   }
-  const series = points.refs.map((r) => refs.get(r)!);
-  const checks = checkRuns(b);
   const { committed } = await deps.storage.enqueue({
     hostId: host.id,
     streamId,
     seq: Number(b.seq),
     timeMs: Number(b.timeMs),
-    seriesIds: series.map((s) => s.id),
+    seriesIds: points.series.map((s) => s.id),
     values: points.values,
     checks,
   });
   // Only built when someone evaluates them.
-  const named = deps.observer ? series.map((s, i) => ({ metric: s.metric, labels: s.labels, value: points.values[i]! })) : [];
-  return { committed, points: named, checks };
+  const named = deps.observer ? points.series.map((s, i) => ({ metric: s.metric, labels: s.labels, value: points.values[i]! })) : [];
+  return { committed, points: named };
 }

@@ -10,7 +10,20 @@ export interface AgentHello {
   cpuCount: number;
   intervalMs: number;
   bootTimeMs: number;
+  /** The stream's token is this host's own (not --any-host): the host is bound to it from then on. */
+  tokenBound: boolean;
 }
+
+/** Who a host belongs to, as stored: the identity a new Hello is checked against. */
+export interface HostOwner {
+  agentId: string;
+  tokenBound: boolean;
+  lastSeenMs: number;
+  intervalMs: number;
+}
+
+/** Admits a Hello for a host that exists (undefined) or refuses it (the refusal, returned by registerHost). */
+export type AdmitHost<R> = (owner: HostOwner) => R | undefined;
 
 /** A health-check run reported by an agent. */
 export interface CheckRun {
@@ -33,12 +46,25 @@ export interface ResolvedPoints {
   checks: CheckRun[];
 }
 
+/** How a batch's commit went: points that differ from the stored ones at the same (series, time) are not stored. */
+export interface CommitOutcome {
+  conflicts: number;
+}
+
 /** What ingest needs from storage. */
 export interface IngestStorage {
-  registerHost(hello: AgentHello): Promise<{ id: number; lastSeq: number }>;
-  resolveSeries(hostId: number, series: readonly { metric: string; labels: Labels }[]): Promise<number[]>;
-  /** Waits for room in the write queue; `committed` settles once the points are committed. */
-  enqueue(points: ResolvedPoints): Promise<{ committed: Promise<void> }>;
+  /** Creates or refreshes the host, atomically with `admit`'s check of who owns it; a refusal is returned, not stored. */
+  registerHost<R>(hello: AgentHello, admit: AdmitHost<R>): Promise<{ ok: true; id: number; lastSeq: number } | { ok: false; refusal: R }>;
+  /**
+   * Series ids for these keys (in order), creating missing ones; when that would take the host past `maxPerHost`
+   * series nothing is created and the host's would-be total is returned instead.
+   */
+  resolveSeries(hostId: number, series: readonly { metric: string; labels: Labels }[], maxPerHost: number): Promise<{ ids: number[] } | { overLimit: number }>;
+  /**
+   * Waits for room in the write queue; `committed` settles once the points are committed. It rejects with an
+   * IngestRefusal when storage refused this batch's content, else with STORAGE_UNAVAILABLE.
+   */
+  enqueue(points: ResolvedPoints): Promise<{ committed: Promise<CommitOutcome> }>;
   /** The write queue is at its bound: agents are asked to slow down. */
   full(): boolean;
 }
@@ -51,12 +77,38 @@ export interface IngestStats {
   protocolErrors: number;
   authFailures: number;
   batchesRejectedFuture: number;
+  batchesRejectedPast: number;
   slowDowns: number;
+  helloTimeouts: number;
+  /** Batches and Hellos refused for their content, by reason (IngestRefusal.reason). */
+  refusals: Map<string, number>;
+  /** Hellos refused because another agent identity owns the host, by reason. */
+  identityRefusals: Map<string, number>;
+  /** Hosts moved to a new agent id (silent long enough, or ingest.allow_agent_id_change). */
+  agentIdChanges: number;
 }
 
 export function newIngestStats(): IngestStats {
-  return { streamsOpen: 0, batchesReceived: 0, pointsReceived: 0, pointsRejectedNonFinite: 0, protocolErrors: 0, authFailures: 0, batchesRejectedFuture: 0, slowDowns: 0 };
+  return {
+    streamsOpen: 0,
+    batchesReceived: 0,
+    pointsReceived: 0,
+    pointsRejectedNonFinite: 0,
+    protocolErrors: 0,
+    authFailures: 0,
+    batchesRejectedFuture: 0,
+    batchesRejectedPast: 0,
+    slowDowns: 0,
+    helloTimeouts: 0,
+    refusals: new Map(),
+    identityRefusals: new Map(),
+    agentIdChanges: 0,
+  };
 }
+
+export const countBy = (m: Map<string, number>, key: string): void => {
+  m.set(key, (m.get(key) ?? 0) + 1);
+};
 
 export type AuthResult = { ok: true; name: string; anyHost: boolean } | { ok: false; reason: string };
 

@@ -1,11 +1,11 @@
 import { watch, type FSWatcher } from "node:fs";
 import type { Clock, Logger } from "@vigil/shared";
+import { CollectorError, CollectorErrors } from "../errors.js";
 import { RuleEngine } from "./engine.js";
 import { defaultRules } from "./defaults.js";
-import { matchesSilence } from "./matchers.js";
 import { combineRules, loadRuleFiles } from "./rule-loader.js";
-import { validateRule } from "./rule-schema.js";
-import type { AlertRepository, HostLastSeen, Silence } from "./ports.js";
+import { readApiRules, readInstances, readSilences, type ActiveSilence, type InvalidRow } from "./stored-rows.js";
+import type { AlertRepository, HostLastSeen } from "./ports.js";
 import type { AlertEvent, AlertInstance, CheckRunInput, Rule, SamplePoint } from "./types.js";
 
 export interface AlertingOptions {
@@ -26,24 +26,37 @@ export interface RulesReport {
   errors: string[];
 }
 
+/** Health of alerting, for /metrics. */
+export interface AlertingStats {
+  /** Rows skipped as invalid at the last read of each table. */
+  skippedRows: { silences: number; alert_rules: number; alerts: number };
+  /** Evaluations (a batch, a tick) that threw: logged, and evaluation goes on. */
+  evaluationErrors: number;
+  /** Transitions the store refused. */
+  storeFailures: number;
+}
+
 /**
  * Runs the rule engine for the collector: evaluates each committed batch as it arrives, ticks for absence and
  * `for` deadlines, applies silences, and persists every transition in order.
  */
 export class Alerting {
   private engine!: RuleEngine;
-  private silences: Silence[] = [];
+  private silences: ActiveSilence[] = [];
   private saving: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private currentRules: Rule[] = [];
+  readonly stats: AlertingStats = { skippedRows: { silences: 0, alert_rules: 0, alerts: 0 }, evaluationErrors: 0, storeFailures: 0 };
 
   constructor(private readonly opts: AlertingOptions) {}
 
   async start(hosts: readonly HostLastSeen[]): Promise<RulesReport> {
     const loaded = await this.loadRules();
-    this.engine = new RuleEngine({ rules: loaded.rules, clock: this.opts.clock, restore: await this.opts.repo.loadOpen() });
+    const open = readInstances(await this.opts.repo.loadOpen());
+    this.skipped("alerts", open.invalid, "invalid stored alert skipped", "it stays as stored: fix or delete the row");
+    this.engine = new RuleEngine({ rules: loaded.rules, clock: this.opts.clock, restore: open.instances });
     this.currentRules = loaded.rules;
     for (const h of hosts) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
     await this.refreshSilences();
@@ -53,7 +66,7 @@ export class Alerting {
       try {
         this.watcher = watch(this.opts.rulesDir, () => {
           clearTimeout(this.reloadTimer);
-          this.reloadTimer = setTimeout(() => void this.reloadRules(), 300);
+          this.reloadTimer = setTimeout(() => this.reloadInBackground(), 300);
         });
       } catch (err) {
         this.opts.log.warn({ dir: this.opts.rulesDir, err: (err as Error).message }, "cannot watch the rules directory; reload with SIGHUP");
@@ -69,25 +82,35 @@ export class Alerting {
     await this.saving;
   }
 
-  /** A committed batch from one host. */
+  /** A committed batch from one host. Never throws: a failing evaluation is logged and counted, ingest goes on. */
   observe(host: string, intervalMs: number, points: readonly SamplePoint[], checks: readonly CheckRunInput[]): void {
-    this.engine.hostSeen(host, this.opts.clock.now(), intervalMs);
-    const events = [...this.engine.ingestSamples(points), ...(checks.length > 0 ? this.engine.ingestChecks(checks) : [])];
-    if (events.length > 0) this.persist(this.withSilences(events));
+    this.guarded("batch", () => {
+      this.engine.hostSeen(host, this.opts.clock.now(), intervalMs);
+      const events = [...this.engine.ingestSamples(points), ...(checks.length > 0 ? this.engine.ingestChecks(checks) : [])];
+      if (events.length > 0) this.persist(this.withSilences(events));
+    });
   }
 
-  acknowledge(id: string, by: string, comment?: string): AlertInstance {
-    this.persist(this.engine.acknowledge(id, { by, comment }));
-    return this.engine.instance(id)!;
+  /**
+   * Manual actions are stored before they are answered: when the store refuses, the caller gets the error and the
+   * in-memory state is put back as it was. A repeated acknowledgement is no new event.
+   */
+  async acknowledge(id: string, by: string, comment: string): Promise<void> {
+    const previous = this.engine.instance(id)?.acknowledged ?? null;
+    const events = this.engine.acknowledge(id, { by, comment });
+    await this.store(id, events, () => this.engine.undoAcknowledgement(id, events.at(-1)?.instance.acknowledged ?? null, previous));
   }
 
-  unacknowledge(id: string, by: string): AlertInstance {
-    this.persist(this.engine.unacknowledge(id, by));
-    return this.engine.instance(id)!;
+  async unacknowledge(id: string, by: string): Promise<void> {
+    const previous = this.engine.instance(id)?.acknowledged ?? null;
+    const events = this.engine.unacknowledge(id, by);
+    await this.store(id, events, () => this.engine.undoAcknowledgement(id, null, previous));
   }
 
-  resolve(id: string, by: string): void {
-    this.persist(this.engine.resolve(id, by));
+  async resolve(id: string, by: string): Promise<void> {
+    const before = this.engine.instance(id);
+    const events = this.engine.resolve(id, by);
+    await this.store(id, events, () => before && this.engine.reinstate(before));
   }
 
   /** Pending and firing instances now. */
@@ -109,9 +132,17 @@ export class Alerting {
     return { rules: loaded.rules.length, errors: loaded.errors };
   }
 
+  /** A reload nobody awaits (file watcher, SIGHUP): a failure (database down) is logged, never an unhandled rejection. */
+  reloadInBackground(): void {
+    this.reloadRules().catch((err: Error) => this.opts.log.error({ err: err.message }, "alert rules reload failed; keeping the running rules"));
+  }
+
+  /** Re-reads the silences; a stored silence whose matchers are invalid is skipped, logged with its id and counted. */
   async refreshSilences(): Promise<void> {
-    this.silences = await this.opts.repo.silences(this.opts.clock.now());
-    this.persist(this.withSilences([]));
+    const read = readSilences(await this.opts.repo.silences(this.opts.clock.now()));
+    this.skipped("silences", read.invalid, "invalid stored silence skipped", "expire it: DELETE /api/v1/silences/ID");
+    this.silences = read.silences;
+    this.guarded("silences", () => this.persist(this.withSilences([])));
   }
 
   /** Resolves once every transition so far is stored (tests and shutdown). */
@@ -120,8 +151,22 @@ export class Alerting {
   }
 
   private tick(): void {
-    const events = this.engine.tick();
-    this.persist(this.withSilences(events));
+    this.guarded("tick", () => this.persist(this.withSilences(this.engine.tick())));
+  }
+
+  /** Timers and ingest observers must never throw: one bad rule or row would take the process down. */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.stats.evaluationErrors++;
+      this.opts.log.error({ err: (err as Error).message, stack: (err as Error).stack, during: what }, "alert evaluation failed");
+    }
+  }
+
+  private skipped(table: keyof AlertingStats["skippedRows"], invalid: readonly InvalidRow[], msg: string, hint: string): void {
+    this.stats.skippedRows[table] = invalid.length;
+    for (const r of invalid) this.opts.log.error({ table, id: r.id, problem: r.problem, hint }, msg);
   }
 
   /** Brings every open instance's silenced flag in line with the silences active now. */
@@ -131,7 +176,7 @@ export class Alerting {
     const out = [...events];
     for (const inst of this.engine.instances()) {
       if (inst.state !== "pending" && inst.state !== "firing") continue;
-      const ids = active.filter((s) => matchesSilence(inst.labels, s.matchers)).map((s) => s.id);
+      const ids = active.filter((s) => s.test(inst.labels)).map((s) => s.id);
       if (ids.join() !== inst.silencedBy.join()) out.push(...this.engine.setSilenced(inst.id, ids));
     }
     return out;
@@ -142,19 +187,34 @@ export class Alerting {
     this.opts.onTransitions?.(events);
     this.saving = this.saving
       .then(() => this.opts.repo.save(events))
-      .catch((err: Error) => this.opts.log.error({ err: err.message, events: events.length }, "failed to store alert transitions"));
+      .catch((err: Error) => {
+        this.stats.storeFailures++;
+        this.opts.log.error({ err: err.message, events: events.length }, "failed to store alert transitions");
+      });
+  }
+
+  /** Stores a manual action's events in order with every other transition; on failure undoes it and throws. */
+  private async store(id: string, events: AlertEvent[], undo: () => void): Promise<void> {
+    if (events.length === 0) return;
+    const saved = this.saving.then(() => this.opts.repo.save(events));
+    this.saving = saved.catch(() => undefined);
+    try {
+      await saved;
+    } catch (err) {
+      undo();
+      this.stats.storeFailures++;
+      this.opts.log.error({ err: (err as Error).message, alert: id, kind: events[0]!.kind }, "failed to store a manual alert change; undone");
+      throw new CollectorError(CollectorErrors.STORAGE_UNAVAILABLE, `alert ${id}: the change could not be stored, so it was not made (see the collector's log)`, { cause: err });
+    }
+    this.opts.onTransitions?.(events);
   }
 
   private async loadRules(): Promise<{ rules: Rule[]; errors: string[] }> {
     const files = this.opts.rulesDir ? loadRuleFiles(this.opts.rulesDir) : { rules: [], errors: [] };
-    const api: Rule[] = [];
-    const errors = [...files.errors];
-    for (const r of await this.opts.repo.apiRules()) {
-      const v = validateRule(r.spec);
-      if (v.ok) api.push(v.rule);
-      else errors.push(`api rule ${JSON.stringify(r.name)}: ${v.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
-    }
-    const combined = combineRules(defaultRules(), [...files.rules, ...api], this.opts.disabledDefaults ?? []);
+    const api = readApiRules(await this.opts.repo.apiRules());
+    this.stats.skippedRows.alert_rules = api.invalid.length;
+    const errors = [...files.errors, ...api.invalid.map((r) => `api rule ${JSON.stringify(r.id)}: ${r.problem}`)];
+    const combined = combineRules(defaultRules(), [...files.rules, ...api.rules], this.opts.disabledDefaults ?? []);
     return { rules: combined.rules, errors: [...errors, ...combined.errors] };
   }
 }

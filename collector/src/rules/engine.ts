@@ -9,7 +9,7 @@ import { absentTick, hostDownTick, type AbsenceContext, type HostState } from ".
 import { evaluateCheckRun } from "./checks.js";
 import { bindSeries, instanceKey, newSeries, seriesKey, type EngineAlert, type SeriesState } from "./series.js";
 import * as sm from "./state-machine.js";
-import type { AlertEvent, AlertInstance, CheckRunInput, Rule, SamplePoint } from "./types.js";
+import type { Acknowledgement, AlertEvent, AlertInstance, CheckRunInput, Rule, SamplePoint } from "./types.js";
 
 export interface RuleEngineOptions {
   rules: Rule[];
@@ -59,9 +59,13 @@ export class RuleEngine {
         this.orphans.push(data);
         continue;
       }
-      const extra: Record<string, string> = rule.kind === "absent" ? { last_seen: new Date(data.activeSince).toISOString() } : {};
-      this.register({ data, rule, metric: rule.kind === "check" ? "" : rule.metric, extra, series: null });
+      this.register(this.revive(data, rule, null));
     }
+  }
+
+  private revive(data: AlertInstance, rule: CompiledRule, series: SeriesState | null): EngineAlert {
+    const extra: Record<string, string> = rule.kind === "absent" ? { last_seen: new Date(data.activeSince).toISOString() } : {};
+    return { data, rule, metric: rule.kind === "check" ? "" : rule.metric, extra, series };
   }
 
   /** Replaces the rules; instances of rules that still exist (same name and kind) keep their state. */
@@ -175,6 +179,26 @@ export class RuleEngine {
     }
     this.end(a, this.clock.now(), `resolved by ${by}`, out);
     return out;
+  }
+
+  /** Undoes an (un)acknowledgement the store refused, unless the alert's acknowledgement changed again since. */
+  undoAcknowledgement(id: string, applied: Acknowledgement | null, previous: Acknowledgement | null): void {
+    const a = this.alertsById.get(id);
+    const now = a?.data.acknowledged ?? null;
+    if (a && (now === applied || (now !== null && applied !== null && now.by === applied.by && now.at === applied.at))) a.data.acknowledged = previous ? { ...previous } : null;
+  }
+
+  /** Puts back an instance whose manual resolve the store refused (unless its key has a new instance since). */
+  reinstate(saved: AlertInstance): void {
+    const rule = this.byName.get(saved.ruleName);
+    if (this.alertsById.has(saved.id) || this.alertsByKey.has(saved.key) || !rule || !this.stillApplies(rule, saved)) return;
+    const series = this.series.get(saved.key.slice(rule.name.length + 1)) ?? null;
+    const a = this.revive(sm.snapshot(saved), rule, series);
+    this.register(a);
+    if (series?.hasAbsent) this.absentTracked.add(series);
+    else if (rule.kind === "absent" && rule.hostDown && saved.labels.host !== undefined && !this.hosts.has(saved.labels.host)) {
+      this.hosts.set(saved.labels.host, { lastSeenMs: saved.activeSince, intervalMs: 0 });
+    }
   }
 
   /** Sets which silences cover the alert (matching is the caller's); events when it becomes (un)silenced. */

@@ -4,4 +4,4 @@ export { RuleEngine, type RuleEngineOptions } from "./engine.js";
 export { loadRuleFiles, parseRuleFile, combineRules, type RuleLoadResult } from "./rule-loader.js";
 export { validateRule, RULE_KINDS, type RuleProblem } from "./rule-schema.js";
 export { defaultRules, DEFAULT_RULES_YAML, DEFAULT_RULE_NAMES } from "./defaults.js";
-export { matchesSilence, compileMatchers, patternProblem, type SeriesMatcher } from "./matchers.js";
+export { compileMatchers, patternProblem, type SeriesMatcher } from "./matchers.js";

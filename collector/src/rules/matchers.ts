@@ -1,5 +1,5 @@
-// Rule and silence matchers: the shared label matcher syntax (see @vigil/shared/label-matchers), with `host` passed
-// apart for samples so callers need not build a merged label object.
+// Rule matchers: the shared label matcher syntax (see @vigil/shared/label-matchers; silences use it directly), with
+// `host` passed apart for samples so callers need not build a merged label object.
 import type { Labels } from "@vigil/shared";
 import { clauseMatches, matcherPatternProblem, parseMatcherClause } from "@vigil/shared/label-matchers";
 import type { Matchers } from "./types.js";
@@ -21,12 +21,4 @@ export function compileMatchers(matchers: Matchers): SeriesMatcher {
     }
     return true;
   };
-}
-
-/** True when every matcher matches `labels` (which carry `host` themselves); same syntax as rules. */
-export function matchesSilence(labels: Labels, matchers: Matchers): boolean {
-  for (const [name, pattern] of Object.entries(matchers)) {
-    if (!clauseMatches(parseMatcherClause(name, pattern), labels[name] ?? "")) return false;
-  }
-  return true;
 }

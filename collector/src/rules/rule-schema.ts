@@ -2,7 +2,8 @@
 // Problems carry the field's path so the loader can say file, rule and field.
 import { z } from "zod";
 import { parseDuration, formatDuration } from "@vigil/shared";
-import { patternProblem } from "./matchers.js";
+import { textProblem } from "../text-input.js";
+import { labelNameProblem, matcherValueProblem, MAX_MATCHERS } from "./matcher-set.js";
 import { templateProblem } from "./template.js";
 import type { Level, LevelDurations, Matchers, Override, Rule, RuleKind, Severity } from "./types.js";
 
@@ -94,15 +95,37 @@ const zLabelValue = z.unknown().transform((v, ctx): string => {
   return z.NEVER;
 });
 
+/** Bounds shared by rule files and API rules: a rule is configuration, not data, and stays small. */
+export const RULE_LIMITS = { name: 128, metric: 256, text: 1024, description: 4096, labels: 32, overrides: 100 } as const;
+
 const zMatchers = z.record(z.string(), zLabelValue).superRefine((m, ctx) => {
-  for (const [k, p] of Object.entries(m)) {
-    const problem = patternProblem(p);
+  const entries = Object.entries(m);
+  if (entries.length > MAX_MATCHERS) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `at most ${MAX_MATCHERS} matchers, got ${entries.length}` });
+  for (const [k, p] of entries) {
+    const problem = labelNameProblem(k) ?? matcherValueProblem(p);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: problem });
+  }
+});
+
+/** Bounded text without control characters (newlines allowed where `multiline`). */
+function zText(max: number, multiline = false) {
+  return z.string().superRefine((t, ctx) => {
+    const problem = textProblem(t, { max, multiline });
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  });
+}
+
+const zLabels = z.record(z.string(), zLabelValue).superRefine((m, ctx) => {
+  const entries = Object.entries(m);
+  if (entries.length > RULE_LIMITS.labels) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `at most ${RULE_LIMITS.labels} labels, got ${entries.length}` });
+  for (const [k, v] of entries) {
+    const problem = labelNameProblem(k) ?? textProblem(v, { max: RULE_LIMITS.text });
     if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: problem });
   }
 });
 
 const zPattern = z.string().superRefine((p, ctx) => {
-  const problem = patternProblem(p);
+  const problem = matcherValueProblem(p);
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 
@@ -112,25 +135,36 @@ const zLevel = z
   .transform((l): Level => ({ op: l.op, value: l.value, clear: l.clear ?? null }));
 
 const zSummary = z.string().superRefine((t, ctx) => {
-  const problem = templateProblem(t);
+  const problem = textProblem(t, { max: RULE_LIMITS.text }) ?? templateProblem(t);
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 
 const common = {
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, "expected letters, digits and _ . : - (starting with a letter or digit)"),
+  name: z
+    .string()
+    .max(RULE_LIMITS.name, `at most ${RULE_LIMITS.name} characters`)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, "expected letters, digits and _ . : - (starting with a letter or digit)"),
   kind: z.string(),
-  description: z.string().optional(),
-  labels: z.record(z.string(), zLabelValue).optional(),
+  description: zText(RULE_LIMITS.description, true).optional(),
+  labels: zLabels.optional(),
   summary: zSummary.optional(),
 };
 
+const zMetric = z.string().min(1).superRefine((t, ctx) => {
+  const problem = textProblem(t, { max: RULE_LIMITS.metric });
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+
 const levelled = {
-  metric: z.string().min(1),
+  metric: zMetric,
   match: zMatchers.optional(),
   warning: zLevel.optional(),
   critical: zLevel.optional(),
   clear: z.number().finite().optional(),
-  overrides: z.array(z.object({ match: zMatchers, warning: zLevel.nullable().optional(), critical: zLevel.nullable().optional() }).strict()).optional(),
+  overrides: z
+    .array(z.object({ match: zMatchers, warning: zLevel.nullable().optional(), critical: zLevel.nullable().optional() }).strict())
+    .max(RULE_LIMITS.overrides, `at most ${RULE_LIMITS.overrides} overrides`)
+    .optional(),
   for: zFor.optional(),
   keep_firing_for: dur(0, 7 * DAY).optional(),
 };
@@ -141,7 +175,7 @@ const zSeverityOrNone = z.enum(["critical", "warning", "none"]);
 const schemas = {
   threshold: z.object({ ...common, ...levelled, reduce: z.object({ fn: z.enum(["avg", "max", "min", "last"]), over: dur(1000, 7 * DAY).optional() }).strict().optional() }).strict(),
   rate: z.object({ ...common, ...levelled, window: dur(1000, 7 * DAY), counter: z.boolean().optional() }).strict(),
-  absent: z.object({ ...common, host_down: z.literal(true).optional(), metric: z.string().min(1).optional(), match: zMatchers.optional(), for: dur(1000, 7 * DAY).optional(), severity: zSeverity.optional() }).strict(),
+  absent: z.object({ ...common, host_down: z.literal(true).optional(), metric: zMetric.optional(), match: zMatchers.optional(), for: dur(1000, 7 * DAY).optional(), severity: zSeverity.optional() }).strict(),
   check: z
     .object({
       ...common,

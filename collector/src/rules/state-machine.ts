@@ -137,7 +137,9 @@ export function start(a: LiveAlert, mask: number, value: number, now: number, ou
   settle(a, now, out);
 }
 
+/** Acknowledges; an alert acknowledged already keeps its acknowledgement (a repeat is no new event). */
 export function acknowledge(a: LiveAlert, by: string, comment: string, now: number, out: AlertEvent[]): void {
+  if (a.data.acknowledged) return;
   a.data.acknowledged = { by, at: now, comment };
   emit(a, "acknowledged", now, comment ? `acknowledged by ${by}: ${comment}` : `acknowledged by ${by}`, out);
 }

@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
-import type { AlertFilter, AlertView, AlertEventView, SilenceInput } from "../api/ports.js";
-import type { AlertRepository, Silence } from "../rules/ports.js";
+import type { AlertFilter, AlertView, AlertEventView, EventPage, EventsPageQuery, SilenceInput } from "../api/ports.js";
+import type { AlertRepository, Silence, StoredSilence } from "../rules/ports.js";
 import type { AlertEvent, AlertInstance } from "../rules/types.js";
 import type { Database } from "./schema.js";
+
+/** Active silences read at once: every alert is matched against each on every tick, so their number is bounded. */
+export const SILENCES_MAX = 10_000;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -12,14 +15,26 @@ interface AlertRow {
   rule_name: string;
   state: string;
   severity: string;
-  labels: Record<string, string>;
+  // jsonb columns: shown as stored when well-formed; a row edited by hand must not break the listing.
+  labels: unknown;
   summary: string;
   value: number;
   active_since: Date;
   firing_since: Date | null;
   resolved_at: Date | null;
-  acknowledged: { by: string; at: number; comment?: string } | null;
-  silenced_by: string[];
+  acknowledged: unknown;
+  silenced_by: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function labelsView(v: unknown): Record<string, string> {
+  return isObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string")) : {};
+}
+
+function ackView(v: unknown): AlertView["acknowledged"] {
+  if (!isObject(v) || typeof v.by !== "string" || typeof v.at !== "number" || !Number.isFinite(new Date(v.at).getTime())) return null;
+  return { by: v.by, at: new Date(v.at).toISOString(), comment: typeof v.comment === "string" ? v.comment : "" };
 }
 
 function toView(r: AlertRow): AlertView {
@@ -28,14 +43,14 @@ function toView(r: AlertRow): AlertView {
     rule: r.rule_name,
     state: r.state,
     severity: r.severity,
-    labels: r.labels,
+    labels: labelsView(r.labels),
     summary: r.summary,
     value: r.value,
     activeSince: r.active_since.toISOString(),
     firingSince: r.firing_since?.toISOString() ?? null,
     resolvedAt: r.resolved_at?.toISOString() ?? null,
-    acknowledged: r.acknowledged ? { by: r.acknowledged.by, at: new Date(r.acknowledged.at).toISOString(), comment: r.acknowledged.comment ?? "" } : null,
-    silencedBy: r.silenced_by,
+    acknowledged: ackView(r.acknowledged),
+    silencedBy: Array.isArray(r.silenced_by) ? r.silenced_by.filter((x): x is string => typeof x === "string") : [],
   };
 }
 
@@ -43,9 +58,9 @@ function toView(r: AlertRow): AlertView {
 export class AlertStore implements AlertRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async loadOpen(): Promise<AlertInstance[]> {
-    const r = await sql<{ instance: AlertInstance }>`SELECT instance FROM alerts WHERE state IN ('pending', 'firing')`.execute(this.db);
-    return r.rows.map((x) => x.instance);
+  async loadOpen(): Promise<{ id: string; instance: unknown }[]> {
+    const r = await sql<{ id: string; instance: unknown }>`SELECT id::text, instance FROM alerts WHERE state IN ('pending', 'firing')`.execute(this.db);
+    return r.rows;
   }
 
   async save(events: readonly AlertEvent[]): Promise<void> {
@@ -71,9 +86,11 @@ export class AlertStore implements AlertRepository {
     });
   }
 
-  async silences(nowMs: number): Promise<Silence[]> {
-    const rows = await sql<{ id: string; matchers: Record<string, string>; starts_at: Date; ends_at: Date; comment: string; created_by: string }>`
-      SELECT id, matchers, starts_at, ends_at, comment, created_by FROM silences WHERE ends_at > ${iso(nowMs)}::timestamptz ORDER BY starts_at`.execute(this.db);
+  /** Silences not ended yet, at most `SILENCES_MAX` (the oldest-starting first). */
+  async silences(nowMs: number): Promise<StoredSilence[]> {
+    const rows = await sql<{ id: string; matchers: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string }>`
+      SELECT id::text, matchers, starts_at, ends_at, comment, created_by FROM silences WHERE ends_at > ${iso(nowMs)}::timestamptz
+      ORDER BY starts_at, id LIMIT ${SILENCES_MAX}`.execute(this.db);
     return rows.rows.map((r) => ({ id: r.id, matchers: r.matchers, startsAt: r.starts_at.getTime(), endsAt: r.ends_at.getTime(), comment: r.comment, createdBy: r.created_by }));
   }
 
@@ -88,6 +105,16 @@ export class AlertStore implements AlertRepository {
   async expireSilence(id: string, nowMs: number): Promise<boolean> {
     const r = await sql`UPDATE silences SET ends_at = LEAST(ends_at, ${iso(nowMs)}::timestamptz) WHERE id::text = ${id} AND ends_at > ${iso(nowMs)}::timestamptz`.execute(this.db);
     return Number(r.numAffectedRows ?? 0) > 0;
+  }
+
+  async apiRuleCount(): Promise<number> {
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_rules`.execute(this.db);
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async apiRuleExists(name: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_rules WHERE name = ${name}`.execute(this.db);
+    return (r.rows[0]?.n ?? 0) > 0;
   }
 
   async apiRules(): Promise<{ name: string; spec: unknown }[]> {
@@ -116,15 +143,25 @@ export class AlertStore implements AlertRepository {
     return r.rows.map(toView);
   }
 
-  async getAlert(id: string): Promise<(AlertView & { events: AlertEventView[] }) | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  async getAlert(id: string): Promise<AlertView | null> {
+    if (!UUID.test(id)) return null;
     const r = await sql<AlertRow>`
       SELECT id::text, rule_name, state, severity, labels, summary, value, active_since, firing_since, resolved_at, acknowledged, silenced_by
       FROM alerts WHERE id = ${id}::uuid`.execute(this.db);
     const row = r.rows[0];
-    if (!row) return null;
-    const ev = await sql<{ time: Date; kind: string; severity: string; value: number; message: string }>`
-      SELECT time, kind, severity, value, message FROM alert_events WHERE alert_id = ${id}::uuid ORDER BY id`.execute(this.db);
-    return { ...toView(row), events: ev.rows.map((e) => ({ time: e.time.toISOString(), kind: e.kind, severity: e.severity, value: e.value, message: e.message })) };
+    return row ? toView(row) : null;
+  }
+
+  /** One page of an alert's events, newest page first, oldest first within the page; `next` reads older ones. */
+  async alertEvents(id: string, q: EventsPageQuery): Promise<EventPage> {
+    const ev = await sql<{ id: string; time: Date; kind: string; severity: string; value: number; message: string }>`
+      SELECT id::text, time, kind, severity, value, message FROM alert_events
+      WHERE alert_id = ${id}::uuid ${q.before === undefined ? sql`` : sql`AND alert_events.id < ${q.before}::bigint`}
+      ORDER BY alert_events.id DESC LIMIT ${q.limit + 1}`.execute(this.db);
+    const rows = ev.rows.slice(0, q.limit).reverse();
+    const events: AlertEventView[] = rows.map((e) => ({ id: e.id, time: e.time.toISOString(), kind: e.kind, severity: e.severity, value: e.value, message: e.message }));
+    return { events, next: ev.rows.length > q.limit ? rows[0]!.id : null };
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -12,6 +12,8 @@ export interface DatabaseOptions {
 export interface OpenDatabase {
   db: Kysely<Database>;
   kind: "postgres" | "pglite";
+  /** One connection attempt and `SELECT 1` on a connection of its own, bounded in time: is the database reachable? */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -21,13 +23,29 @@ const types = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+// A host that drops packets would otherwise hang the start. The pool keeps pg's default (wait) so that a busy pool
+// under load queues rather than fails.
+const PROBE_TIMEOUT_MS = 10_000;
+
+async function probe(connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: PROBE_TIMEOUT_MS, query_timeout: PROBE_TIMEOUT_MS });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase> {
   if (opts.databaseUrl) {
+    const url = opts.databaseUrl;
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 8, types });
     // An idle client losing its server (Postgres restarted) must not crash the process.
     pool.on("error", () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: "postgres", close: () => db.destroy() };
+    return { db, kind: "postgres", probe: () => probe(url), close: () => db.destroy() };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { createPgConfig } = await import("@electric-sql/pglite/node-postgres");
@@ -37,6 +55,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase>
   return {
     db,
     kind: "pglite",
+    probe: async () => {},
     close: async () => {
       await db.destroy();
       await pglite.close();

@@ -48,15 +48,6 @@ export class PostgresMetricsReader implements MetricsReader {
   }
 
   /** Raw points of one metric in a time range, oldest first (for rule dry runs), with their series' labels. */
-  async rawSamples(metric: string, startMs: number, endMs: number, limit: number): Promise<{ host: string; metric: string; labels: Record<string, string>; timeMs: number; value: number }[]> {
-    const r = await sql<{ host: string; labels: Record<string, string>; t: number; v: number }>`
-      SELECT h.name AS host, s.labels, (extract(epoch FROM x.time) * 1000)::float8 AS t, x.value AS v
-      FROM series s JOIN hosts h ON h.id = s.host_id JOIN samples x ON x.series_id = s.id
-      WHERE s.metric = ${metric} AND x.time >= ${new Date(startMs).toISOString()}::timestamptz AND x.time <= ${new Date(endMs).toISOString()}::timestamptz
-      ORDER BY x.time LIMIT ${limit}`.execute(this.db);
-    return r.rows.map((x) => ({ host: x.host, metric, labels: x.labels, timeMs: x.t, value: x.v }));
-  }
-
   async hostChecks(host: string): Promise<CheckView[] | null> {
     const h = await this.db.selectFrom("hosts").select("id").where("name", "=", host).executeTakeFirst();
     if (!h) return null;

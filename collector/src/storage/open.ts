@@ -1,10 +1,12 @@
 import type { Kysely } from "kysely";
 import type { Clock, Logger } from "@vigil/shared";
+import { databaseTarget } from "./connect-error.js";
 import { openDatabase } from "./database.js";
 import { acquireDataDirLock } from "./data-dir-lock.js";
 import { migrate } from "./migrator.js";
 import { PartitionManager } from "./partitions.js";
 import type { Database } from "./schema.js";
+import { waitForDatabase } from "./wait-for-database.js";
 
 export interface Storage {
   db: Kysely<Database>;
@@ -13,11 +15,30 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Opens the database (locking a PGlite data dir: one process at a time), migrates, prepares partitions. */
-export async function openStorage(opts: { databaseUrl?: string; dataDir: string }, log: Logger, clock: Clock): Promise<Storage> {
+export interface StorageOptions {
+  databaseUrl?: string;
+  /** The setting that gave databaseUrl, named in errors ("DATABASE_URL", "database_url in FILE"). */
+  databaseUrlFrom?: string;
+  dataDir: string;
+  /** How long to keep retrying an unreachable database at start (0: fail at once; Infinity: until stopped). */
+  waitForDbMs: number;
+}
+
+/**
+ * Opens the database (locking a PGlite data dir: one process at a time), waits for it to answer as configured,
+ * migrates, prepares partitions.
+ */
+export async function openStorage(opts: StorageOptions, log: Logger, clock: Clock): Promise<Storage> {
   const unlock = opts.databaseUrl ? () => {} : acquireDataDirLock(opts.dataDir);
   try {
     const store = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+    if (opts.databaseUrl) {
+      const target = databaseTarget(opts.databaseUrl);
+      await waitForDatabase({ probe: store.probe, target, setting: opts.databaseUrlFrom ?? "database_url", waitMs: opts.waitForDbMs, clock, log }).catch(async (err: unknown) => {
+        await store.close();
+        throw err;
+      });
+    }
     const migrated = await migrate(store.db);
     log.info({ storage: store.kind, timescale: migrated.timescale, applied: migrated.applied }, "storage ready");
     const partitions = new PartitionManager(store.db, migrated.timescale);

@@ -7,6 +7,7 @@ export interface HostsTable {
   id: Generated<number>;
   name: string;
   agent_id: string;
+  token_bound: ColumnType<boolean, boolean | undefined, boolean>;
   labels: Json<Record<string, string>>;
   agent_version: string;
   os: string;

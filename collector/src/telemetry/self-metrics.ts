@@ -22,6 +22,24 @@ function mirroredCounter(registry: Registry, name: string, help: string, read: (
   });
 }
 
+/** Like mirroredCounter, one series per `reason` label. */
+function mirroredCounterByLabel(registry: Registry, name: string, help: string, read: () => ReadonlyMap<string, number>): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      for (const [reason, v] of read()) {
+        const before = seen.get(reason) ?? 0;
+        if (v > before) this.inc({ reason }, v - before);
+        seen.set(reason, v);
+      }
+    },
+  });
+}
+
 /** The collector's own health in Prometheus format, served at /metrics. */
 export function createSelfMetrics({ ingest, writer }: SelfMetricsSources): Registry {
   const registry = new Registry();
@@ -34,6 +52,13 @@ export function createSelfMetrics({ ingest, writer }: SelfMetricsSources): Regis
   mirroredCounter(registry, "vigil_ingest_batches_rejected_future_total", "Batches refused for being stamped too far in the future", () => ingest.batchesRejectedFuture);
   mirroredCounter(registry, "vigil_ingest_protocol_errors_total", "Streams closed for a protocol error", () => ingest.protocolErrors);
   mirroredCounter(registry, "vigil_ingest_auth_failures_total", "Agent streams refused: unknown, revoked or wrong-host tokens", () => ingest.authFailures);
+  mirroredCounter(registry, "vigil_ingest_batches_rejected_past_total", "Batches refused for being older than ingest.max_past_age", () => ingest.batchesRejectedPast);
+  mirroredCounter(registry, "vigil_ingest_hello_timeouts_total", "Streams closed for not sending Hello within ingest.hello_timeout", () => ingest.helloTimeouts);
+  mirroredCounterByLabel(registry, "vigil_ingest_refusals_total", "Batches and Hellos refused for their content (INVALID_ARGUMENT), by reason", () => ingest.refusals);
+  mirroredCounterByLabel(registry, "vigil_ingest_identity_refusals_total", "Hellos refused because another agent identity owns the host (PERMISSION_DENIED), by reason", () => ingest.identityRefusals);
+  mirroredCounter(registry, "vigil_ingest_agent_id_changes_total", "Hosts moved to a new agent id", () => ingest.agentIdChanges);
+  mirroredCounter(registry, "vigil_storage_point_conflicts_total", "Points differing from the stored point at the same series and time (not stored)", () => writer.pointConflicts);
+  mirroredCounter(registry, "vigil_storage_refused_batches_total", "Batches storage refused for their content after a shared commit failed", () => writer.refusedBatches);
   mirroredCounter(registry, "vigil_ingest_slowdowns_total", "Slow-down requests sent to agents (write queue full)", () => ingest.slowDowns);
   mirroredCounter(registry, "vigil_storage_committed_rows_total", "Sample rows committed", () => writer.committedRows);
   mirroredCounter(registry, "vigil_storage_commits_total", "Write transactions committed", () => writer.commits);

@@ -1,18 +1,26 @@
 // Adapts the alerting runtime and its store to the API's AlertingApi port (composition only, no logic of its own).
+import type { Kysely } from "kysely";
 import type { Clock } from "@vigil/shared";
 import type { AlertingApi, RuleView } from "../api/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { Alerting } from "../rules/alerting.js";
 import { DEFAULT_RULE_NAMES } from "../rules/defaults.js";
-import { dryRun, dryRunMetric, validateForDryRun } from "../rules/dry-run.js";
+import { checkDryRunRange, dryRun, dryRunMetric, validateForDryRun } from "../rules/dry-run.js";
+import { validateMatcherSet } from "../rules/matcher-set.js";
 import { validateRule } from "../rules/rule-schema.js";
-import type { AlertStore } from "../storage/alert-store.js";
-import type { PostgresMetricsReader } from "../storage/metrics-reader.js";
+import { readSilences } from "../rules/stored-rows.js";
+import { SILENCES_MAX, type AlertStore } from "../storage/alert-store.js";
+import { sampleHistory } from "../storage/sample-history.js";
+import type { Database } from "../storage/schema.js";
 
-const DRY_RUN_MAX_SAMPLES = 500_000;
+/** Dry runs at once: each replays up to 500k samples on the event loop (yielding) and reads them from the database. */
+const DRY_RUNS_AT_ONCE = 1;
+/** Rules managed over the API: every one is compiled and indexed, and every batch is matched against them. */
+const API_RULES_MAX = 1000;
 
-export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reader: PostgresMetricsReader; clock: Clock }): AlertingApi {
-  const { alerting, store, reader, clock } = opts;
+export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: Kysely<Database>; clock: Clock }): AlertingApi {
+  const { alerting, store, db, clock } = opts;
+  let dryRunsRunning = 0;
   const existing = async (id: string) => {
     const a = await store.getAlert(id);
     if (!a) throw new CollectorError(CollectorErrors.NOT_FOUND, `alert ${id} not found`);
@@ -20,27 +28,38 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reade
   };
   return {
     listAlerts: (f) => store.listAlerts(f),
-    getAlert: (id) => store.getAlert(id),
+    async getAlert(id, page) {
+      const a = await store.getAlert(id);
+      if (!a) return null;
+      const events = await store.alertEvents(id, page);
+      return { ...a, events: events.events, eventsBefore: events.next };
+    },
+    async alertEvents(id, q) {
+      return (await store.getAlert(id)) ? store.alertEvents(id, q) : null;
+    },
     async acknowledge(id, by, comment) {
       await existing(id);
-      alerting.acknowledge(id, by, comment);
-      await alerting.flushed();
+      await alerting.acknowledge(id, by, comment);
     },
     async unacknowledge(id, by) {
       await existing(id);
-      alerting.unacknowledge(id, by);
-      await alerting.flushed();
+      await alerting.unacknowledge(id, by);
     },
     async resolve(id, by) {
       await existing(id);
-      alerting.resolve(id, by);
-      await alerting.flushed();
+      await alerting.resolve(id, by);
     },
     async listSilences() {
-      return store.silences(clock.now());
+      const read = readSilences(await store.silences(clock.now()));
+      return { silences: read.silences.map(({ test: _test, ...s }) => s), invalid: read.invalid };
     },
     async createSilence(s) {
-      const created = await store.createSilence(s);
+      const m = validateMatcherSet(s.matchers, "matchers", { empty: false });
+      if (!m.ok) throw new CollectorError(CollectorErrors.BAD_PARAM, m.problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
+      if ((await store.silences(clock.now())).length >= SILENCES_MAX) {
+        throw new CollectorError(CollectorErrors.LIMIT_EXCEEDED, `matchers: at most ${SILENCES_MAX} silences can be active or scheduled at once`);
+      }
+      const created = await store.createSilence({ ...s, matchers: m.matchers });
       await alerting.refreshSilences();
       await alerting.flushed();
       return created;
@@ -61,6 +80,9 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reade
     async putRule(name, spec) {
       const v = validateRule(spec);
       if (!v.ok) return { problems: v.problems.map((p) => `${p.path || "(rule)"}: ${p.message}`) };
+      if ((await store.apiRuleCount()) >= API_RULES_MAX && !(await store.apiRuleExists(name))) {
+        throw new CollectorError(CollectorErrors.LIMIT_EXCEEDED, `name: at most ${API_RULES_MAX} rules can be managed over the API; delete some first`);
+      }
       await store.putApiRule(name, spec);
       const report = await alerting.reloadRules();
       return { problems: report.errors.filter((e) => e.includes(JSON.stringify(name))) };
@@ -73,12 +95,18 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; reade
     async dryRun(spec, startMs, endMs) {
       const v = validateForDryRun(spec);
       if ("problems" in v) return { problems: v.problems, events: [] };
-      const samples = await reader.rawSamples(dryRunMetric(v.rule)!, startMs, endMs, DRY_RUN_MAX_SAMPLES);
-      const events = dryRun(v.rule, samples, startMs, endMs);
-      return {
-        problems: [],
-        events: events.map((e) => ({ time: new Date(e.timeMs).toISOString(), kind: e.kind, severity: e.severity, value: e.value, labels: e.labels })),
-      };
+      checkDryRunRange(startMs, endMs);
+      if (dryRunsRunning >= DRY_RUNS_AT_ONCE) throw new CollectorError(CollectorErrors.BUSY, "dry-run: another dry run is running; try again when it finishes");
+      dryRunsRunning++;
+      try {
+        const events = await dryRun(v.rule, sampleHistory(db, dryRunMetric(v.rule)!, startMs, endMs), startMs, endMs);
+        return {
+          problems: [],
+          events: events.map((e) => ({ time: new Date(e.timeMs).toISOString(), kind: e.kind, severity: e.severity, value: e.value, labels: e.labels })),
+        };
+      } finally {
+        dryRunsRunning--;
+      }
     },
   };
 }

@@ -19,8 +19,15 @@ export interface NotificationPipeline {
   stop(): Promise<void>;
 }
 
-export async function startNotifications(opts: { db: Kysely<Database>; config: CollectorConfig; clock: Clock; log: Logger }): Promise<NotificationPipeline> {
-  const { db, config, clock, log } = opts;
+export async function startNotifications(opts: {
+  db: Kysely<Database>;
+  config: CollectorConfig;
+  clock: Clock;
+  log: Logger;
+  /** Removes the configuration's secrets from delivery errors before they are stored or logged. */
+  redact: (text: string) => string;
+}): Promise<NotificationPipeline> {
+  const { db, config, clock, log, redact } = opts;
   const receivers = new Map<string, Receiver>(config.receivers.map((c) => [c.name, createReceiver(c)]));
   const outbox = new OutboxStore(db);
   const store = new NotifyStore(db, outbox);
@@ -41,6 +48,7 @@ export async function startNotifications(opts: { db: Kysely<Database>; config: C
     backoff: { initialMs: 1000, maxMs: 5 * 60_000 },
     breaker: { failureThreshold: 5, openMs: 30_000 },
     timeoutMs: 10_000,
+    redact,
   });
   const dispatcher = new Dispatcher({ policy, persistence: store, clock, log: log.child({ component: "notify" }), onEnqueued: () => worker.kick() });
   if (receivers.size > 0) {
@@ -72,7 +80,9 @@ export async function startNotifications(opts: { db: Kysely<Database>; config: C
           },
           AbortSignal.timeout(10_000),
         );
-        return { outcome: result.outcome, detail: result.outcome === "delivered" ? (result.detail ?? "") : result.reason };
+        const detail = result.outcome === "delivered" ? (result.detail ?? "") : result.reason;
+        log.info({ receiver: name, outcome: result.outcome, detail }, "receiver test");
+        return { outcome: result.outcome, detail };
       },
     },
     async stop() {

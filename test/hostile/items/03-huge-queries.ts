@@ -41,7 +41,7 @@ export const item: HostileItem = {
     for (const r of answers) {
       assert.equal(r.status, 422, r.text.slice(0, 300));
       const e = errorOf(r);
-      assert.equal(e.code, "VGL_ERR_QUERY_TOO_LARGE");
+      assert.equal(e.code, "VGL_ERR_LIMIT_EXCEEDED");
       assert.match(e.message, /api\.max_points/);
       assert.match(e.message, /2,000 series × 3,001 steps/);
       assert.match(e.message, /6,002,000 points/);
@@ -56,7 +56,7 @@ export const item: HostileItem = {
     let complete = 0;
     for (const r of bigAnswers) {
       if (r.status === 429) {
-        assert.equal(errorOf(r).code, "VGL_ERR_TOO_MANY_QUERIES");
+        assert.equal(errorOf(r).code, "VGL_ERR_BUSY");
         assert.ok(Number(r.headers.get("retry-after")) >= 1, "429 without Retry-After");
         continue;
       }

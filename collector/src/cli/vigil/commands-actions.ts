@@ -97,6 +97,9 @@ export const silencesCommand: Command = {
     const body = await ctx.api().request("GET", "/api/v1/silences");
     const silences = listField(body, "silences", "GET /api/v1/silences").filter(isRecord);
     if (ctx.json) return writeJson(ctx.io, body), 0;
+    // Stored silences the collector refuses to apply (bad matchers): say so, so they can be expired.
+    const invalid = isRecord(body) && Array.isArray(body.invalid) ? body.invalid.filter(isRecord) : [];
+    for (const bad of invalid) ctx.io.stderr.write(`warning: stored silence ${text(bad.id)} is invalid and ignored (${text(bad.problem)}); expire it: vigil unsilence ${text(bad.id)}\n`);
     if (silences.length === 0) {
       ctx.io.stdout.write("no silences\n");
       return 0;

@@ -1,7 +1,7 @@
 // `vigil`: the operator's CLI. run() parses argv, dispatches to a subcommand and returns the exit status:
 // 0 ok, 1 the command failed (collector unreachable or erring, invalid rule file, failed rule test), 2 usage error.
 import { parseArgs } from "node:util";
-import { VigilError } from "@vigil/shared";
+import { Redactor, VigilError } from "@vigil/shared";
 import { ApiClient, baseUrl, DEFAULT_URL } from "./client.js";
 import { ackCommand, notifyTestCommand, resolveCommand, silenceCommand, silencesCommand, unackCommand, unsilenceCommand } from "./commands-actions.js";
 import { alertsCommand, hostsCommand, queryCommand } from "./commands-api.js";
@@ -133,12 +133,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       api: () => (client ??= new ApiClient(baseUrl(opts.string("url"), io.env), io.env.VIGIL_API_KEY || undefined)),
     });
   } catch (err) {
-    if (err instanceof UsageError) return usageError(err.message);
+    // Messages may quote --url or an answer: URL credentials and the API key never reach the terminal.
+    const redactor = new Redactor([io.env.VIGIL_API_KEY]);
+    if (err instanceof UsageError) return usageError(redactor.text(err.message));
     if (err instanceof CliError || err instanceof VigilError) {
-      io.stderr.write(`${prefix}: ${err.message}\n`);
+      io.stderr.write(`${prefix}: ${redactor.text(err.message)}\n`);
       return 1;
     }
-    io.stderr.write(`${prefix}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.stderr.write(`${prefix}: internal error: ${redactor.text(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return 1;
   }
 }

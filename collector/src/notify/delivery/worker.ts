@@ -24,6 +24,9 @@ export interface DeliveryWorkerOptions {
   timeoutMs: number;
   /** Jitter source in [0, 1); injectable for tests. */
   random?: () => number;
+  /** Applied to every error before it is stored (last_error), logged or kept by a circuit breaker: the collector
+   * passes its configuration's redaction, so no secret reaches the notification log. */
+  redact?: (text: string) => string;
 }
 
 export interface DeliveryStats {
@@ -157,7 +160,7 @@ export class DeliveryWorker {
       }
       return;
     }
-    const result = await this.send(receiver, row);
+    const result = this.redacted(await this.send(receiver, row));
     const done = clock.now();
     if (result.outcome === "delivered") {
       breaker.success();
@@ -179,6 +182,12 @@ export class DeliveryWorker {
         this.stats.retried++;
       }
     }
+  }
+
+  private redacted(r: DeliveryResult): DeliveryResult {
+    const redact = this.opts.redact;
+    if (!redact) return r;
+    return r.outcome === "delivered" ? (r.detail === undefined ? r : { ...r, detail: redact(r.detail) }) : { ...r, reason: redact(r.reason) };
   }
 
   private async send(receiver: Receiver, row: OutboxEntry): Promise<DeliveryResult> {

@@ -93,15 +93,36 @@ export function classifyHttp(status: number, statusText: string, body: string, r
   return { outcome: "retry", reason: what };
 }
 
+/**
+ * fetch refuses URLs with credentials (and names the URL in its error): `https://user:pass@host/` is sent as the
+ * URL without them and an Authorization: Basic header, as curl and Go's HTTP client do.
+ */
+export function splitCredentials(url: string): { url: string; authorization?: string } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { url };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`, "utf8").toString("base64");
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), authorization: `Basic ${basic}` };
+}
+
 /** POSTs JSON; never throws: network errors and aborts (timeouts come from the signal) are `retry`. */
 export async function postJson(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<DeliveryResult> {
   if (!URL.canParse(url)) return { outcome: "give_up", reason: "invalid URL (check the receiver's url setting)" };
   if (signal.aborted) return { outcome: "retry", reason: abortText(signal) };
+  const target = splitCredentials(url);
+  // A configured Authorization header wins over the URL's credentials (two would be merged into one invalid value).
+  const ownAuth = Object.keys(headers).some((h) => h.toLowerCase() === "authorization");
   try {
-    const res = await fetch(url, {
+    const res = await fetch(target.url, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", "user-agent": `Vigil/${VIGIL_VERSION}`, ...headers },
+      headers: {
+        "content-type": "application/json",
+        "user-agent": `Vigil/${VIGIL_VERSION}`,
+        ...(target.authorization && !ownAuth ? { authorization: target.authorization } : {}),
+        ...headers,
+      },
       signal,
       redirect: "manual",
     });

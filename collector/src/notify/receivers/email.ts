@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import nodemailer from "nodemailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
+import { zBoolean, zInteger } from "@vigil/shared";
 import { z } from "zod";
 import { buildContext, DEFAULT_HTML_BODY, DEFAULT_TEXT_BODY, renderMessage, renderTemplate, zTemplate } from "../templates/index.js";
 import type { DeliveryResult, Notification, Receiver } from "../types.js";
@@ -16,12 +17,12 @@ export const emailConfigObject = z
     kind: z.literal("email"),
     host: z.string().min(1),
     /** Defaults to 465 with `secure`, else 587 (submission). */
-    port: z.number().int().min(1).max(65535).optional(),
+    port: zInteger(1, 65535).optional(),
     /** TLS from the first byte (port 465). */
-    secure: z.boolean().default(false),
+    secure: zBoolean.default(false),
     /** Refuse to send unless the server upgrades with STARTTLS (otherwise STARTTLS is used when offered). */
-    starttls: z.boolean().default(false),
-    insecure_skip_verify: z.boolean().default(false),
+    starttls: zBoolean.default(false),
+    insecure_skip_verify: zBoolean.default(false),
     user: z.string().min(1).optional(),
     password_file: z.string().min(1).optional(),
     password_env: z.string().min(1).optional(),

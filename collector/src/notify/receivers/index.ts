@@ -4,6 +4,7 @@ import type { Receiver } from "../types.js";
 import { alertmanagerConfigObject, createAlertmanagerReceiver } from "./alertmanager.js";
 import { checkEmailConfig, createEmailReceiver, emailConfigObject } from "./email.js";
 import { checkPagerDutyConfig, createPagerDutyReceiver, pagerdutyConfigObject } from "./pagerduty.js";
+import { redacting } from "./redacting.js";
 import { checkSlackConfig, createSlackReceiver, slackConfigObject } from "./slack.js";
 import { checkWebhookConfig, createWebhookReceiver, webhookConfigObject } from "./webhook.js";
 
@@ -29,7 +30,12 @@ export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
 export type ReceiverKind = ReceiverConfig["kind"];
 export const RECEIVER_KINDS: readonly ReceiverKind[] = ["email", "slack", "webhook", "pagerduty", "alertmanager"];
 
+/** The receiver for a config; its results never carry the config's secrets (see redacting.ts). */
 export function createReceiver(cfg: ReceiverConfig): Receiver {
+  return redacting(createBareReceiver(cfg), cfg);
+}
+
+function createBareReceiver(cfg: ReceiverConfig): Receiver {
   switch (cfg.kind) {
     case "email":
       return createEmailReceiver(cfg);

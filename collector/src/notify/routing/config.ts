@@ -2,7 +2,7 @@
 // (snake_case), validated into plain resolved data (camelCase, ms, inheritance applied). Every problem names its
 // path ("route.routes[1].group_wait: ...") so a bad file can be fixed without guessing.
 import { z } from "zod";
-import { VigilError, formatDuration, zDuration } from "@vigil/shared";
+import { VigilError, formatDuration, zBoolean, zDuration } from "@vigil/shared";
 import { patternProblem } from "../../rules/matchers.js";
 import { show } from "../../rules/rule-schema.js";
 import type { Matchers } from "../../rules/types.js";
@@ -97,7 +97,7 @@ const zRoute: z.ZodType<RawRoute, z.ZodTypeDef, unknown> = z.lazy(() =>
     .object({
       receivers: z.array(zName).optional(),
       match: zMatchers.optional(),
-      continue: z.boolean().optional(),
+      continue: zBoolean.optional(),
       group_by: z.array(zName).min(1, "must list at least one label (or \"...\")").optional(),
       group_wait: zDuration(0, 3_600_000).optional(),
       group_interval: zDuration(1000, DAY).optional(),
@@ -114,7 +114,7 @@ const zConfig = z
   .object({
     route: zRoute.optional(),
     inhibit_rules: z.array(z.object({ source_match: zMatchers, target_match: zMatchers, equal: z.array(zName).default([]) }).strict()).default([]),
-    inhibit_host_down: z.boolean().default(true),
+    inhibit_host_down: zBoolean.default(true),
     escalation_policies: z.record(zName, z.object({ tiers: z.array(zTier).min(1, "needs at least one tier") }).strict()).default({}),
   })
   .strict();

@@ -4,9 +4,10 @@ import { checks } from "./003-checks.js";
 import { alerts } from "./004-alerts.js";
 import { outbox } from "./005-outbox.js";
 import { notifyState } from "./006-notify-state.js";
+import { hostOwner } from "./007-host-owner.js";
 import type { Migration } from "./types.js";
 
 export type { Migration, MigrationContext } from "./types.js";
 
 /** Every migration, in order. Registered explicitly: nothing is discovered by scanning the filesystem. */
-export const migrations: readonly Migration[] = [initial, agentTokens, checks, alerts, outbox, notifyState];
+export const migrations: readonly Migration[] = [initial, agentTokens, checks, alerts, outbox, notifyState, hostOwner];

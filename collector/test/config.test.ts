@@ -1,0 +1,76 @@
+// The collector's settings as start-up reads them: database waiting, the URL's source, exact booleans, redaction.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configRedactor, printableConfig } from "../src/config-secrets.js";
+import { parseCollectorCommand, underSystemd } from "../src/config.js";
+
+const load = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseCollectorCommand(argv, env).load();
+
+test("systemd is recognised by its variables, unless a terminal is watching", () => {
+  assert.equal(underSystemd({ INVOCATION_ID: "abc" }, false), true);
+  assert.equal(underSystemd({ NOTIFY_SOCKET: "/run/systemd/notify" }, false), true);
+  assert.equal(underSystemd({ INVOCATION_ID: "abc" }, true), false);
+  assert.equal(underSystemd({}, false), false);
+});
+
+test("wait_for_db: a duration or forever; the default depends on systemd", () => {
+  assert.equal(load(["--wait-for-db", "2m"]).waitForDbMs, 120_000);
+  assert.equal(load([], { VIGIL_WAIT_FOR_DB: "Forever" }).waitForDbMs, Number.POSITIVE_INFINITY);
+  assert.throws(() => load(["--wait-for-db", "30"]), /wait_for_db: a duration needs a unit.*\(or "forever"\) \(--wait-for-db\)/);
+  assert.throws(() => load([], { VIGIL_WAIT_FOR_DB: "soon" }), /wait_for_db: expected a duration/);
+  // The test runner's stderr may be a terminal: the default follows underSystemd's own verdict.
+  const expected = underSystemd({ INVOCATION_ID: "x" }) ? Number.POSITIVE_INFINITY : 0;
+  assert.equal(load([], { INVOCATION_ID: "x" }).waitForDbMs, expected);
+  assert.equal(load([], { INVOCATION_ID: "x", VIGIL_WAIT_FOR_DB: "0s" }).waitForDbMs, 0);
+  assert.equal(load([]).waitForDbMs, 0);
+});
+
+test("the database URL's source is named; an unparsable URL is refused without echoing it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+  try {
+    const file = join(dir, "c.yaml");
+    writeFileSync(file, "database_url: postgres://v:pw@db/v\n");
+    assert.equal(load(["--config", file]).databaseUrlFrom, `database_url in ${file}`);
+    assert.equal(load(["--config", file], { DATABASE_URL: "postgres://v@other/v" }).databaseUrlFrom, "DATABASE_URL");
+    assert.throws(() => load([], { DATABASE_URL: "postgres://v:p@ss@db:x/v" }), (e: Error) => /database_url: not a valid URL/.test(e.message) && !e.message.includes("p@ss"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("booleans are exact: insecure_no_auth refuses what it cannot read", () => {
+  assert.equal(load([], { VIGIL_INSECURE_NO_AUTH: "yes" }).insecureNoAuth, true);
+  assert.throws(() => load([], { VIGIL_INSECURE_NO_AUTH: "enabled" }), /insecure_no_auth: expected true\/false.*\(env VIGIL_INSECURE_NO_AUTH\)/);
+});
+
+test("check-config prints every secret as [redacted], including values *_env keys name", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+  try {
+    const file = join(dir, "c.yaml");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        notifications: {
+          receivers: [
+            { name: "s", kind: "slack", webhook_url: "https://hooks.slack.com/services/T/B/slack-secret-9" },
+            { name: "p", kind: "pagerduty", routing_key_env: "PD_KEY_9" },
+            { name: "w", kind: "webhook", url: "https://u:wh-secret-9@h/x?token=q-secret-9", headers: { Authorization: "Bearer hdr-secret-9" } },
+          ],
+        },
+      }),
+    );
+    const env = { DATABASE_URL: "postgres://vigil:db-secret-9@db:5432/v", PD_KEY_9: "pd-secret-9", VIGIL_WAIT_FOR_DB: "forever" };
+    const config = load(["--config", file], env);
+    const redactor = configRedactor(config, env);
+    const printed = JSON.stringify(printableConfig(config, redactor));
+    for (const s of ["slack-secret-9", "wh-secret-9", "q-secret-9", "hdr-secret-9", "db-secret-9"]) assert.ok(!printed.includes(s), `${s}: ${printed}`);
+    assert.match(printed, /"waitForDbMs":"forever"/);
+    assert.match(printed, /postgres:\/\/vigil:\[redacted\]@db:5432\/v/);
+    assert.equal(redactor.text("key pd-secret-9"), "key [redacted]");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
