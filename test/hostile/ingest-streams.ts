@@ -102,6 +102,8 @@ export async function startBystander(ctx: HostileContext, token: string, hostnam
   return {
     /** Stops sending and checks every batch was acked as committed. */
     async stop(): Promise<number> {
+      // Poison can be refused faster than a few ticks: keep the bystander going long enough to be a witness.
+      while (sent.length < 3) await new Promise((r) => setTimeout(r, 100));
       clearInterval(timer);
       try {
         for (const n of sent) {
