@@ -3,14 +3,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "kysely";
 import pino from "pino";
 import { ManualClock } from "@vigil/shared";
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
-import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
+import { skipWithoutPostgres } from "../../test/support/postgres.js";
+import type { OpenDatabase } from "../src/storage/database.js";
+import { openTestStorage } from "./support/test-storage.js";
 import { AlertStore } from "../src/storage/alert-store.js";
 import { migrate } from "../src/storage/migrator.js";
 import { PartitionManager } from "../src/storage/partitions.js";
@@ -21,24 +19,13 @@ const T0 = Date.now();
 
 function storeSuite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
-  let testDb: TestDatabase | undefined;
-  let dir: string | undefined;
+  let dispose: (() => Promise<void>) | undefined;
 
   before(async () => {
-    if (kind === "postgres") {
-      testDb = await createTestDatabase();
-      store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
-    } else {
-      dir = mkdtempSync(join(tmpdir(), "vigil-pglite-"));
-      store = await openDatabase({ dataDir: dir });
-    }
+    ({ store, dispose } = await openTestStorage(kind));
     await migrate(store.db);
   });
-  after(async () => {
-    await store?.close();
-    await testDb?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => dispose?.());
 
   test("bad stored rows are skipped and counted at start; the good ones load", async () => {
     const db = store.db;

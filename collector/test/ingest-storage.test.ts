@@ -2,14 +2,12 @@
 // bounded series cache, and the writer's conflict counting, in-commit dedupe and batch-by-batch retry.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "kysely";
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
+import { skipWithoutPostgres } from "../../test/support/postgres.js";
 import { CollectorError, CollectorErrors } from "../src/errors.js";
 import type { AgentHello, CheckRun } from "../src/ingest/ports.js";
-import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
+import type { OpenDatabase } from "../src/storage/database.js";
+import { openTestStorage } from "./support/test-storage.js";
 import { registerHost } from "../src/storage/host-store.js";
 import { migrate } from "../src/storage/migrator.js";
 import { PartitionManager } from "../src/storage/partitions.js";
@@ -23,24 +21,13 @@ const hello = (name: string, agentId: string, tokenBound = false): AgentHello =>
 
 function suite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
-  let testDb: TestDatabase | undefined;
-  let dir: string | undefined;
+  let dispose: (() => Promise<void>) | undefined;
 
   before(async () => {
-    if (kind === "postgres") {
-      testDb = await createTestDatabase();
-      store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
-    } else {
-      dir = mkdtempSync(join(tmpdir(), "vigil-pglite-"));
-      store = await openDatabase({ dataDir: dir });
-    }
+    ({ store, dispose } = await openTestStorage(kind));
     await migrate(store.db);
   });
-  after(async () => {
-    await store?.close();
-    await testDb?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => dispose?.());
 
   async function hostId(name: string): Promise<number> {
     const r = await registerHost(store.db, hello(name, `id-${name}`));

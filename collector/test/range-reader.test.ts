@@ -2,16 +2,14 @@
 // selection pages through candidates with the label matchers and stops at its bounds, and the deadline cancels SQL.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "kysely";
 import { ManualClock, systemClock } from "@vigil/shared";
 import { compileLabelMatchers } from "@vigil/shared/label-matchers";
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
+import { skipWithoutPostgres } from "../../test/support/postgres.js";
 import type { RangeRead, SelectedSeries } from "../src/api/ports.js";
 import { CollectorError } from "../src/errors.js";
-import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
+import type { OpenDatabase } from "../src/storage/database.js";
+import { openTestStorage } from "./support/test-storage.js";
 import { migrate } from "../src/storage/migrator.js";
 import { PartitionManager } from "../src/storage/partitions.js";
 import { planChunks, RangeReader } from "../src/storage/range-reader.js";
@@ -52,19 +50,12 @@ describe("planChunks", () => {
 
 function rangeSuite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
-  let testDb: TestDatabase | undefined;
-  let dir: string | undefined;
+  let dispose: (() => Promise<void>) | undefined;
   let reader: RangeReader;
   const far = () => Date.now() + 60_000;
 
   before(async () => {
-    if (kind === "postgres") {
-      testDb = await createTestDatabase();
-      store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
-    } else {
-      dir = mkdtempSync(join(tmpdir(), "vigil-range-"));
-      store = await openDatabase({ dataDir: dir });
-    }
+    ({ store, dispose } = await openTestStorage(kind));
     await migrate(store.db);
     const partitions = new PartitionManager(store.db, false);
     await partitions.ensureFor([T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY]);
@@ -80,11 +71,7 @@ function rangeSuite(kind: "postgres" | "pglite") {
       SELECT to_timestamp(${T0 / 1000}::float8 + k * 600), s.id, k FROM series s, generate_series(0, 432) k WHERE s.metric = 'long'`.execute(store.db);
     reader = new RangeReader(store.db, systemClock);
   });
-  after(async () => {
-    await store?.close();
-    await testDb?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => dispose?.());
 
   const select = (metric: string, match: Record<string, string>, over: { host?: string; exact?: Record<string, string>; maxSeries?: number; maxCandidates?: number } = {}) =>
     reader.selectSeries({ metric, host: over.host, exact: over.exact ?? {}, accept: compileLabelMatchers(match), maxSeries: over.maxSeries ?? 1000, maxCandidates: over.maxCandidates ?? 10_000, deadlineMs: far() });
@@ -168,7 +155,7 @@ function rangeSuite(kind: "postgres" | "pglite") {
         (err: unknown) => err instanceof CollectorError && err.code === "VGL_ERR_QUERY_TIMEOUT" && /api\.query_timeout/.test(err.message),
       );
       assert.ok(Date.now() - t0 < 3000, `cancelled after ${Date.now() - t0} ms`);
-      const running = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'`.execute(store.db);
+      const running = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`.execute(store.db);
       assert.equal(running.rows[0]!.n, 0);
       // The setting was local to that transaction.
       const setting = await sql<{ s: string }>`SELECT current_setting('statement_timeout') AS s`.execute(store.db);

@@ -1,11 +1,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "kysely";
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
-import { openDatabase, type OpenDatabase } from "../src/storage/database.js";
+import { skipWithoutPostgres } from "../../test/support/postgres.js";
+import type { OpenDatabase } from "../src/storage/database.js";
+import { openTestStorage } from "./support/test-storage.js";
 import type { AgentHello } from "../src/ingest/ports.js";
 import { registerHost } from "../src/storage/host-store.js";
 import { compileLabelMatchers } from "@vigil/shared/label-matchers";
@@ -34,23 +32,12 @@ async function resolveIds(registry: SeriesRegistry, hostId: number, keys: { metr
 
 function storageSuite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
-  let testDb: TestDatabase | undefined;
-  let dir: string | undefined;
+  let dispose: (() => Promise<void>) | undefined;
 
   before(async () => {
-    if (kind === "postgres") {
-      testDb = await createTestDatabase();
-      store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
-    } else {
-      dir = mkdtempSync(join(tmpdir(), "vigil-pglite-"));
-      store = await openDatabase({ dataDir: dir });
-    }
+    ({ store, dispose } = await openTestStorage(kind));
   });
-  after(async () => {
-    await store?.close();
-    await testDb?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => dispose?.());
 
   test("migrations apply once and leave nothing pending", async () => {
     const all = migrations.map((m) => m.id);

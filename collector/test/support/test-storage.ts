@@ -1,0 +1,20 @@
+// One database per storage test suite: a fresh PostgreSQL database (from DATABASE_URL) or a PGlite directory,
+// closed and removed by `dispose`.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestDatabase } from "../../../test/support/postgres.js";
+import { openDatabase, type OpenDatabase } from "../../src/storage/database.js";
+
+export type StorageKind = "postgres" | "pglite";
+
+export async function openTestStorage(kind: StorageKind): Promise<{ store: OpenDatabase; dispose(): Promise<void> }> {
+  if (kind === "postgres") {
+    const testDb = await createTestDatabase();
+    const store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
+    return { store, dispose: async () => (await store.close(), await testDb.drop()) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "vigil-pglite-"));
+  const store = await openDatabase({ dataDir: dir });
+  return { store, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+}
