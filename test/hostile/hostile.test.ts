@@ -33,6 +33,43 @@ let monitor: NodeJS.Timeout | undefined;
 let maxHealthzMs = 0;
 let healthzFailures = 0;
 
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** RSS, and the V8 heap and external memory the collector reports on /metrics: where memory went, item by item. */
+async function memoryReport(c: HostileContext): Promise<string> {
+  const text = (await c.http("GET", "/metrics")).text;
+  const value = (name: string) => Number(new RegExp(`^vigil_collector_${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  const rss = await rssBytes(c.collector.child.pid!);
+  return `RSS ${mib(rss)}, heap ${mib(value("nodejs_heap_size_used_bytes"))} used of ${mib(value("nodejs_heap_size_total_bytes"))}, external ${mib(value("nodejs_external_memory_bytes"))}`;
+}
+
+/**
+ * What a dashboard and an SRE do all day: list hosts, series, alerts, silences, rules; chart the last minutes per
+ * second; dry-run a rule over the last hour. (Enough allocation to grow V8's young generation to its working size,
+ * which it keeps: the baseline is then a collector in service, and the RSS check measures what attacks leave behind.)
+ */
+async function ordinaryUse(c: HostileContext): Promise<void> {
+  for (const path of [
+    "/api/v1/hosts",
+    `/api/v1/series?host=${AGENT_HOST}`,
+    `/api/v1/hosts/${AGENT_HOST}/checks`,
+    `/api/v1/query_range?metric=system.cpu.utilization&host=${AGENT_HOST}&start=-5m&step=1s`,
+    `/api/v1/query_range?metric=system.network.io&start=-1h&agg=max`,
+    "/api/v1/alerts",
+    "/api/v1/silences",
+    "/api/v1/rules",
+    "/api/v1/notifications",
+    `/api/v1/query_range?metric=system.cpu.utilization&start=-10m&step=1s`,
+    "/metrics",
+  ]) {
+    const r = await c.http("GET", path);
+    assert.equal(r.status, 200, `${path}: ${r.text.slice(0, 200)}`);
+  }
+  const rule = { name: "warm-up", kind: "threshold", metric: "system.cpu.utilization", match: { state: "idle" }, warning: { op: "<", value: 0.5 } };
+  const r = await c.http("POST", "/api/v1/rules/dry-run", { rule, start: "-1h", end: "now" });
+  assert.equal(r.status, 200, `dry run: ${r.text.slice(0, 200)}`);
+}
+
 describe("hostile input against one collector with a real agent streaming", () => {
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), "vigil-hostile-"));
@@ -64,6 +101,9 @@ describe("hostile input against one collector with a real agent streaming", () =
       return (r.json as { series?: unknown[] }).series?.length ? true : undefined;
     }, 30_000, "the agent's first batch");
     suiteStartMs = Date.now();
+    // The baseline is a collector in service, not one that just started: every ordinary read has run a few times
+    // (code compiled, modules loaded, pools and caches filled) before it is measured.
+    for (let round = 0; round < 5; round++) await ordinaryUse(ctx);
     await new Promise((r) => setTimeout(r, 3000));
     baselineRss = await rssBytes(collector.child.pid!);
     monitor = setInterval(() => {
@@ -88,7 +128,10 @@ describe("hostile input against one collector with a real agent streaming", () =
   });
 
   for (const { file, item } of items) {
-    test(`${item.title} (${file})`, { timeout: 120_000 }, () => item.run(ctx));
+    test(`${item.title} (${file})`, { timeout: 120_000 }, async (t) => {
+      await item.run(ctx);
+      t.diagnostic(`collector after ${file}: ${await memoryReport(ctx)} (baseline RSS ${mib(baselineRss)})`);
+    });
   }
 
   test("the collector survived every item in one process, and /healthz never stalled", async () => {
@@ -117,13 +160,17 @@ describe("hostile input against one collector with a real agent streaming", () =
   });
 
   // PGlite runs inside the collector's process, and WebAssembly memory never shrinks: the bound holds on PostgreSQL.
-  test("the collector's RSS returns within 20 % of its baseline", { skip: serverUrl() ? false : "PGlite's WebAssembly memory never shrinks" }, async () => {
+  test("the collector's RSS returns within 20 % of its baseline", { skip: serverUrl() ? false : "PGlite's WebAssembly memory never shrinks" }, async (t) => {
+    // V8 gives memory back once allocation calms down (its memory reducer runs a few GCs over some seconds), so the
+    // bound is checked for up to a minute after the last item.
+    const t0 = Date.now();
     let last = 0;
     await eventually(async () => {
       last = await rssBytes(ctx.collector.child.pid!);
       return last <= baselineRss * 1.2 ? true : undefined;
-    }, 30_000, "RSS back near baseline").catch(() => {
-      assert.fail(`RSS ${(last / 2 ** 20).toFixed(0)} MiB vs baseline ${(baselineRss / 2 ** 20).toFixed(0)} MiB`);
+    }, 60_000, "RSS back near baseline").catch(() => {
+      assert.fail(`RSS ${mib(last)} vs baseline ${mib(baselineRss)}`);
     });
+    t.diagnostic(`RSS ${mib(last)} (baseline ${mib(baselineRss)}) ${((Date.now() - t0) / 1000).toFixed(0)} s after the last item`);
   });
 });
