@@ -134,9 +134,11 @@ export async function metric(ctx: HostileContext, name: string, labels: Record<s
 
 /** The series stored for a host, through the API (works on PostgreSQL and PGlite alike). */
 export async function storedSeries(ctx: HostileContext, host: string): Promise<unknown[]> {
-  const r = await ctx.http("GET", `/api/v1/series?host=${encodeURIComponent(host)}`);
+  const r = await ctx.http("GET", `/api/v1/series?host=${encodeURIComponent(host)}&limit=10000`);
   assert.equal(r.status, 200, r.text);
-  return (r.json as { series: unknown[] }).series;
+  const body = r.json as { series: unknown[]; truncated: boolean };
+  assert.equal(body.truncated, false, "more series than one page of /api/v1/series");
+  return body.series;
 }
 
 export function assertRefused(end: StreamEnd, code: grpc.status, details: RegExp): void {
