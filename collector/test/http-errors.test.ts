@@ -79,6 +79,27 @@ describe("HTTP error answers", () => {
       api.reader.failListHosts = null;
     }
   });
+
+  test("a database that cannot be reached answers 503 VGL_ERR_STORAGE_UNAVAILABLE, its detail only in the log", async () => {
+    for (const cause of [
+      Object.assign(new Error("connect ECONNREFUSED 10.0.0.5:5432"), { code: "ECONNREFUSED" }),
+      Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+      new Error("Connection terminated unexpectedly"),
+    ]) {
+      api.reader.failListHosts = cause;
+      const before = api.logs.length;
+      try {
+        const r = await api.app.inject({ method: "GET", url: "/api/v1/hosts" });
+        assert.equal(r.statusCode, 503, cause.message);
+        const e = errorOf(r.body);
+        assert.equal(e.code, "VGL_ERR_STORAGE_UNAVAILABLE");
+        assert.doesNotMatch(r.body, /10\.0\.0\.5|administrator|terminated/);
+        assert.equal(api.logs.slice(before).length, 1, "logged once");
+      } finally {
+        api.reader.failListHosts = null;
+      }
+    }
+  });
 });
 
 describe("errors Node's HTTP parser raises before fastify", () => {

@@ -62,6 +62,15 @@ function fastifyAnswer(err: FastifyError, req: FastifyRequest, bodyLimit: number
   return null;
 }
 
+// The database is unreachable or going away, not the request wrong: Node's socket errors, and PostgreSQL's connection
+// exceptions (SQLSTATE class 08) and shutdowns (57P01–57P03). The caller may retry; the detail goes to the log.
+const UNREACHABLE_NET = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH"]);
+function storageUnreachable(err: { code?: unknown; message?: unknown }): boolean {
+  const code = typeof err.code === "string" ? err.code : "";
+  if (UNREACHABLE_NET.has(code) || code.startsWith("08") || /^57P0[123]$/.test(code)) return true;
+  return typeof err.message === "string" && /^Connection terminated/.test(err.message);
+}
+
 function send(reply: FastifyReply, a: Answer): FastifyReply {
   if (a.code === CollectorErrors.BUSY) reply.header("retry-after", String(RETRY_AFTER_S));
   return reply
@@ -78,6 +87,9 @@ export function answerError(err: FastifyError, req: FastifyRequest, reply: Fasti
   const known = err instanceof CollectorError ? null : fastifyAnswer(err, req, bodyLimit);
   if (known) return send(reply, known);
   req.log.error({ err }, "request failed");
+  if (storageUnreachable(err)) {
+    return send(reply, { code: CollectorErrors.STORAGE_UNAVAILABLE, message: `storage: the database is unreachable (request ${req.id}); retry shortly` });
+  }
   return send(reply, { code: CollectorErrors.INTERNAL, message: `internal error (request ${req.id}); the collector's log has the details` });
 }
 
