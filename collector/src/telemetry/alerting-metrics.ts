@@ -1,6 +1,7 @@
 // Alerting's own health on /metrics: stored rows skipped as invalid, evaluations that failed, store failures.
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import type { AlertingStats } from "../rules/alerting.js";
+import { mirroredCounter } from "./mirrored-counter.js";
 
 export function registerAlertingMetrics(registry: Registry, stats: AlertingStats): void {
   new Gauge({
@@ -12,19 +13,6 @@ export function registerAlertingMetrics(registry: Registry, stats: AlertingStats
       for (const [table, n] of Object.entries(stats.skippedRows)) this.set({ table }, n);
     },
   });
-  const mirrored = (name: string, help: string, read: () => number) => {
-    let seen = 0;
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const v = read();
-        if (v > seen) this.inc(v - seen);
-        seen = v;
-      },
-    });
-  };
-  mirrored("vigil_alerting_evaluation_errors_total", "Rule evaluations (a batch, a tick) that failed; logged, evaluation goes on", () => stats.evaluationErrors);
-  mirrored("vigil_alerting_store_failures_total", "Alert transitions the database refused (manual ones are answered 503 and undone)", () => stats.storeFailures);
+  mirroredCounter(registry, "vigil_alerting_evaluation_errors_total", "Rule evaluations (a batch, a tick) that failed; logged, evaluation goes on", () => stats.evaluationErrors);
+  mirroredCounter(registry, "vigil_alerting_store_failures_total", "Alert transitions the database refused (manual ones are answered 503 and undone)", () => stats.storeFailures);
 }

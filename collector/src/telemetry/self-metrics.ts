@@ -1,43 +1,11 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { IngestStats } from "../ingest/ports.js";
 import type { WriterStats } from "../storage/sample-writer.js";
+import { mirroredCounter, mirroredCounterByLabel } from "./mirrored-counter.js";
 
 export interface SelfMetricsSources {
   ingest: IngestStats;
   writer: WriterStats;
-}
-
-/** A counter that mirrors a monotonically growing number kept elsewhere (read at scrape time). */
-function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
-  let seen = 0;
-  new Counter({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      const v = read();
-      if (v > seen) this.inc(v - seen);
-      seen = v;
-    },
-  });
-}
-
-/** Like mirroredCounter, one series per `reason` label. */
-function mirroredCounterByLabel(registry: Registry, name: string, help: string, read: () => ReadonlyMap<string, number>): void {
-  const seen = new Map<string, number>();
-  new Counter({
-    name,
-    help,
-    labelNames: ["reason"],
-    registers: [registry],
-    collect() {
-      for (const [reason, v] of read()) {
-        const before = seen.get(reason) ?? 0;
-        if (v > before) this.inc({ reason }, v - before);
-        seen.set(reason, v);
-      }
-    },
-  });
 }
 
 /** The collector's own health in Prometheus format, served at /metrics. */
