@@ -2,11 +2,11 @@
 // well-behaved bystander stream that must keep getting acks, and readers for /metrics and stored series.
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { AgentMessageSchema, CheckStatus, HelloSchema, type AgentMessage, type Hello } from "@vigil/proto";
-import { grpc, isAck, isWelcome, makeClient, openStream, type RawStream, type StreamEnd } from "../support/ingest-client.js";
+import { AgentMessageSchema, HelloSchema, type AgentMessage, type Hello } from "@vigil/proto";
+import { batch, grpc, isAck, isWelcome, makeClient, openStream, type BatchInit, type RawStream, type StreamEnd } from "../support/ingest-client.js";
 import type { HostileContext } from "./harness.js";
 
-export { grpc, isAck, isWelcome, openStream, type RawStream, type StreamEnd };
+export { batch, grpc, isAck, isWelcome, openStream, type BatchInit, type RawStream, type StreamEnd };
 
 export function ingestClient(ctx: HostileContext) {
   return makeClient(ctx.collector.grpcAddress);
@@ -15,38 +15,6 @@ export function ingestClient(ctx: HostileContext) {
 export function helloMsg(hostname: string, init: Partial<Omit<Hello, "$typeName">> = {}): AgentMessage {
   const value = create(HelloSchema, { agentId: `raw-${hostname}`, hostname, agentVersion: "test", intervalMs: 1000, os: "linux", cpuCount: 1, ...init });
   return create(AgentMessageSchema, { msg: { case: "hello", value } });
-}
-
-export interface RawBatch {
-  seq: bigint | number;
-  timeMs: bigint | number;
-  declare?: { ref: number; metric: string; labels?: Record<string, string> }[];
-  refs?: number[];
-  values?: number[];
-  checks?: { name: string; kind?: string; status?: CheckStatus; durationSeconds?: number; message?: string; timeMs: bigint | number }[];
-}
-
-export function batchMsg(b: RawBatch): AgentMessage {
-  return create(AgentMessageSchema, {
-    msg: {
-      case: "batch",
-      value: {
-        seq: BigInt(b.seq),
-        timeMs: BigInt(b.timeMs),
-        declare: (b.declare ?? []).map((d) => ({ ref: d.ref, metric: d.metric, labels: d.labels ?? {} })),
-        refs: b.refs ?? [],
-        values: b.values ?? [],
-        checks: (b.checks ?? []).map((c) => ({
-          name: c.name,
-          kind: c.kind ?? "tcp",
-          status: c.status ?? CheckStatus.HEALTHY,
-          durationSeconds: c.durationSeconds ?? 0.01,
-          message: c.message ?? "ok",
-          timeMs: BigInt(c.timeMs),
-        })),
-      },
-    },
-  });
 }
 
 /** Opens a stream with `token`, says Hello, and waits for Welcome. */
@@ -95,7 +63,7 @@ export async function startBystander(ctx: HostileContext, token: string, hostnam
   const tick = () => {
     seq++;
     sent.push(seq);
-    s.send(batchMsg({ seq, timeMs: Date.now(), declare: seq === 1 ? [{ ref: 1, metric: "test.bystander" }] : [], refs: [1], values: [seq] }));
+    s.send(batch({ seq, timeMs: Date.now(), declare: seq === 1 ? [{ ref: 1, metric: "test.bystander" }] : [], refs: [1], values: [seq] }));
   };
   tick();
   const timer = setInterval(tick, 200);

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
   AgentMessageSchema,
+  CheckStatus,
   HelloSchema,
   IngestClient,
   ingestServiceDefinition,
@@ -104,11 +105,13 @@ export function hello(hostname: string): AgentMessage {
 }
 
 export interface BatchInit {
-  seq: number;
-  timeMs: number;
+  /** bigint too, for values past 2^53 (hostile tests). */
+  seq: bigint | number;
+  timeMs: bigint | number;
   declare?: { ref: number; metric: string; labels?: Record<string, string> }[];
-  refs: number[];
-  values: number[];
+  refs?: number[];
+  values?: number[];
+  checks?: { name: string; kind?: string; status?: CheckStatus; durationSeconds?: number; message?: string; timeMs: bigint | number }[];
 }
 
 export function batch(b: BatchInit): AgentMessage {
@@ -119,8 +122,16 @@ export function batch(b: BatchInit): AgentMessage {
         seq: BigInt(b.seq),
         timeMs: BigInt(b.timeMs),
         declare: (b.declare ?? []).map((d) => ({ ref: d.ref, metric: d.metric, labels: d.labels ?? {} })),
-        refs: b.refs,
-        values: b.values,
+        refs: b.refs ?? [],
+        values: b.values ?? [],
+        checks: (b.checks ?? []).map((c) => ({
+          name: c.name,
+          kind: c.kind ?? "tcp",
+          status: c.status ?? CheckStatus.HEALTHY,
+          durationSeconds: c.durationSeconds ?? 0.01,
+          message: c.message ?? "ok",
+          timeMs: BigInt(c.timeMs),
+        })),
       },
     },
   });

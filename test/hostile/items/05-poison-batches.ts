@@ -3,11 +3,11 @@
 // disturb other streams: a well-behaved raw host and the real agent keep getting acks throughout.
 import assert from "node:assert/strict";
 import type { HostileItem } from "../harness.js";
-import { assertRefused, batchMsg, grpc, helloMsg, metric, startBystander, storedSeries, streamEnd, welcomedStream, isAck, type RawBatch } from "../ingest-streams.js";
+import { assertRefused, batch, grpc, helloMsg, metric, startBystander, storedSeries, streamEnd, welcomedStream, isAck, type BatchInit } from "../ingest-streams.js";
 
 const TOKEN = "h5-fleet";
 
-type Poison = { name: string; batch: (now: number) => RawBatch; field: RegExp };
+type Poison = { name: string; batch: (now: number) => BatchInit; field: RegExp };
 
 const labels = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, "v"]));
 
@@ -39,7 +39,7 @@ export const item: HostileItem = {
     try {
       for (const [i, p] of POISON.entries()) {
         const host = `h5-bad-${i}`;
-        const end = await streamEnd(ctx, token, [helloMsg(host), batchMsg(p.batch(Date.now()))]);
+        const end = await streamEnd(ctx, token, [helloMsg(host), batch(p.batch(Date.now()))]);
         assertRefused(end, grpc.status.INVALID_ARGUMENT, new RegExp(`^batch seq \\d+: .*`, "s"));
         assert.match(end.details, p.field, p.name);
         assert.equal(end.received.filter((m) => m.msg.case === "ack").length, 0, `${p.name}: never acked`);
@@ -49,9 +49,9 @@ export const item: HostileItem = {
       // Re-declaring a ref as another series on a later batch is refused too; the first batch stays.
       const { s, close } = await welcomedStream(ctx, token, helloMsg("h5-redeclare"));
       try {
-        s.send(batchMsg({ seq: 1, timeMs: Date.now(), declare: [{ ref: 1, metric: "m.first" }], refs: [1], values: [1] }));
+        s.send(batch({ seq: 1, timeMs: Date.now(), declare: [{ ref: 1, metric: "m.first" }], refs: [1], values: [1] }));
         await s.next(isAck(1), "Ack 1");
-        s.send(batchMsg({ seq: 2, timeMs: Date.now(), declare: [{ ref: 1, metric: "m.second" }], refs: [1], values: [2] }));
+        s.send(batch({ seq: 2, timeMs: Date.now(), declare: [{ ref: 1, metric: "m.second" }], refs: [1], values: [2] }));
         assertRefused(await s.end(), grpc.status.INVALID_ARGUMENT, /^batch seq 2: declare\[0\]\.ref: ref 1 is already declared on this stream as another series/);
       } finally {
         close();

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { HostileItem } from "../harness.js";
-import { assertRefused, batchMsg, grpc, helloMsg, isAck, metric, streamEnd, welcomedStream } from "../ingest-streams.js";
+import { assertRefused, batch, grpc, helloMsg, isAck, metric, streamEnd, welcomedStream } from "../ingest-streams.js";
 
 const TOKEN = "h6-fleet";
 
@@ -31,7 +31,7 @@ export const item: HostileItem = {
       const future = Date.now() + 60_000;
       const end = await streamEnd(ctx, token, [
         helloMsg(ctx.agentHost, { agentId }),
-        batchMsg({ seq: 1, timeMs: future, declare: [{ ref: 1, metric: "system.uptime" }], refs: [1], values: [-1] }),
+        batch({ seq: 1, timeMs: future, declare: [{ ref: 1, metric: "system.uptime" }], refs: [1], values: [-1] }),
       ]);
       assertRefused(end, grpc.status.PERMISSION_DENIED, new RegExp(`${ctx.agentHost}.*own token`));
       assert.ok(!end.received.some((m) => m.msg.case === "welcome"), "never welcomed");
@@ -43,7 +43,7 @@ export const item: HostileItem = {
     const a = await welcomedStream(ctx, token, helloMsg("h6-fleet-host", { agentId: "agent-a" }));
     try {
       const t0 = Date.now() - 5000;
-      a.s.send(batchMsg({ seq: 1, timeMs: t0, declare: [{ ref: 1, metric: "test.h6" }], refs: [1], values: [1] }));
+      a.s.send(batch({ seq: 1, timeMs: t0, declare: [{ ref: 1, metric: "test.h6" }], refs: [1], values: [1] }));
       await a.s.next(isAck(1), "Ack 1");
       const b = await streamEnd(ctx, token, [helloMsg("h6-fleet-host", { agentId: "agent-b" })]);
       assertRefused(b, grpc.status.PERMISSION_DENIED, /h6-fleet-host.*agent-a|agent id/);
@@ -53,10 +53,10 @@ export const item: HostileItem = {
 
       // The same (series, time) again: an identical replay is not a conflict, a different value is (and is counted).
       const conflictsBefore = await metric(ctx, "vigil_storage_point_conflicts_total");
-      a.s.send(batchMsg({ seq: 2, timeMs: t0, refs: [1], values: [1] }));
+      a.s.send(batch({ seq: 2, timeMs: t0, refs: [1], values: [1] }));
       await a.s.next(isAck(2), "Ack 2");
       assert.equal(await metric(ctx, "vigil_storage_point_conflicts_total"), conflictsBefore, "an identical replay is not a conflict");
-      a.s.send(batchMsg({ seq: 3, timeMs: t0, refs: [1], values: [2] }));
+      a.s.send(batch({ seq: 3, timeMs: t0, refs: [1], values: [2] }));
       await a.s.next(isAck(3), "Ack 3");
       assert.equal(await metric(ctx, "vigil_storage_point_conflicts_total"), conflictsBefore + 1, "a differing point is counted");
       await ctx.collector.waitForLog((l) => l.msg === "conflicting points" && l.host === "h6-fleet-host", 5000);

@@ -2,7 +2,7 @@
 // bounded; points older than the horizon are refused (acked as rejected) instead of making a partition per past day.
 import assert from "node:assert/strict";
 import type { HostileItem } from "../harness.js";
-import { assertRefused, batchMsg, grpc, helloMsg, ingestClient, isAck, metric, openStream, seriesCount, storedSeries, streamEnd, welcomedStream, type StreamEnd } from "../ingest-streams.js";
+import { assertRefused, batch, grpc, helloMsg, ingestClient, isAck, metric, openStream, seriesCount, storedSeries, streamEnd, welcomedStream, type StreamEnd } from "../ingest-streams.js";
 
 const TOKEN = "h7-fleet";
 const DAY = 86_400_000;
@@ -61,7 +61,7 @@ export const item: HostileItem = {
     // Series per stream: one stream declaring more than the bound is refused and none of it is stored.
     const over = await streamEnd(ctx, token, [
       helloMsg("h7-series"),
-      batchMsg({ seq: 1, timeMs: Date.now(), declare: declare(0, PER_STREAM + 1), refs: [1], values: [1] }),
+      batch({ seq: 1, timeMs: Date.now(), declare: declare(0, PER_STREAM + 1), refs: [1], values: [1] }),
     ]);
     assertRefused(over, grpc.status.INVALID_ARGUMENT, new RegExp(`^batch seq 1: declare: .*${PER_STREAM + 1} series.*ingest\\.max_series_per_stream = ${PER_STREAM}`));
     assert.deepEqual(await storedSeries(ctx, "h7-series"), []);
@@ -71,7 +71,7 @@ export const item: HostileItem = {
     for (let k = 0; k < 3; k++) {
       const { s, close } = await welcomedStream(ctx, token, helloMsg("h7-series"));
       try {
-        s.send(batchMsg({ seq: k + 1, timeMs: Date.now(), declare: declare(k * PER_STEP, PER_STEP), refs: [1], values: [1] }));
+        s.send(batch({ seq: k + 1, timeMs: Date.now(), declare: declare(k * PER_STEP, PER_STEP), refs: [1], values: [1] }));
         const r = await Promise.race([s.next(isAck(k + 1), `Ack ${k + 1}`).then(() => "acked" as const), s.end()]);
         if (r !== "acked") {
           assertRefused(r, grpc.status.INVALID_ARGUMENT, new RegExp(`^batch seq ${k + 1}: declare: .*ingest\\.max_series_per_host = ${PER_HOST}`));
@@ -90,13 +90,13 @@ export const item: HostileItem = {
     const { s, close } = await welcomedStream(ctx, token, helloMsg("h7-past"));
     const old = Date.now() - 20 * DAY;
     try {
-      for (let d = 0; d < 5; d++) s.send(batchMsg({ seq: d + 1, timeMs: old - d * DAY, declare: d === 0 ? [{ ref: 1, metric: "test.past" }] : [], refs: [1], values: [d] }));
+      for (let d = 0; d < 5; d++) s.send(batch({ seq: d + 1, timeMs: old - d * DAY, declare: d === 0 ? [{ ref: 1, metric: "test.past" }] : [], refs: [1], values: [d] }));
       for (let d = 0; d < 5; d++) {
         const a = await s.next(isAck(d + 1), `Ack ${d + 1}`);
         assert.match(a.msg.case === "ack" ? a.msg.value.rejected : "", /older than .*ingest\.max_past_age/);
       }
       // Within the horizon is still accepted.
-      s.send(batchMsg({ seq: 10, timeMs: Date.now() - 2 * DAY, refs: [1], values: [10] }));
+      s.send(batch({ seq: 10, timeMs: Date.now() - 2 * DAY, refs: [1], values: [10] }));
       const ok = await s.next(isAck(10), "Ack 10");
       assert.equal(ok.msg.case === "ack" && ok.msg.value.rejected, "");
     } finally {
