@@ -25,6 +25,8 @@ function alert(over: Partial<NotifiedAlert> = {}): NotifiedAlert {
 function note(over: Partial<Notification> = {}): Notification {
   return { id: randomUUID(), receiver: "hook", groupKey: "g1", groupLabels: { alertname: "HighCpu" }, kind: "firing", tier: 0, alerts: [alert()], createdAt: T0, ...over };
 }
+/** Notifications as the dispatcher hands them to the outbox: with their content hash. */
+const items = (...ns: Notification[]) => ns.map((n) => ({ notification: n, contentHash: contentHash(n) }));
 
 /** A webhook endpoint whose answers the test scripts; it records every request it gets. */
 async function endpoint(answer: (hitNo: number) => { status: number; retryAfter?: number; delayMs?: number }) {
@@ -118,12 +120,12 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
   test("enqueue joins the caller's transaction, is idempotent by id, and list filters", async () => {
     const [n1, n2] = [note(), note({ groupKey: "g2" })];
     await assert.rejects(main.db.transaction().execute(async (tx) => {
-      await store.enqueue(tx, [n1]);
+      await store.enqueue(tx, items(n1));
       throw new Error("alert update failed");
     }));
     assert.equal((await store.list({ limit: 10 })).length, 0, "rolled back with the transaction");
-    assert.equal(await main.db.transaction().execute((tx) => store.enqueue(tx, [n1, n2])), 2);
-    assert.equal(await store.enqueue(main.db, [n1]), 0);
+    assert.equal(await main.db.transaction().execute((tx) => store.enqueue(tx, items(n1, n2))), 2);
+    assert.equal(await store.enqueue(main.db, items(n1)), 0);
     assert.deepEqual((await store.list({ alertId: n1.alerts[0]!.id, limit: 10 })).map((v) => v.id), [n1.id]);
     assert.deepEqual((await store.list({ groupKey: "g2", limit: 10 })).map((v) => v.id), [n2.id]);
     assert.equal((await store.list({ status: "pending", limit: 10 })).length, 2);
@@ -134,7 +136,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
   test("500 three times then 200: delivered exactly once, with exponential backoff (Retry-After a floor)", async () => {
     const ep = await serve((i) => (i <= 3 ? { status: i === 3 ? 429 : 500, retryAfter: i === 3 ? 120 : undefined } : { status: 200 }));
     const n = note();
-    await store.enqueue(main.db, [n]);
+    await store.enqueue(main.db, items(n));
     const w = worker([new WebhookReceiver("hook", ep.url)]);
     const expectedNext = [T0 + 1000, T0 + 10_000 + 2000, T0 + 20_000 + 120_000];
     for (let i = 0; i < 3; i++) {
@@ -159,17 +161,17 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
     const [ep, n] = [await serve(() => ({ status: 200 })), note()];
     const w = worker([new WebhookReceiver("hook", ep.url)]);
     w.start();
-    await store.enqueue(main.db, [n]);
+    await store.enqueue(main.db, items(n));
     for (let i = 0; i < 200 && ep.hits.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await w.stop();
-    await store.enqueue(main.db, [note()]);
+    await store.enqueue(main.db, items(note()));
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual([ep.delivered(), (await row(n.id)).status, w.stats.delivered], [[n.id], "delivered", 1]);
   });
 
   test("give_up dead-letters at once, with the error recorded and logged", async () => {
     const [ep, n] = [await serve(() => ({ status: 400 })), note()];
-    await store.enqueue(main.db, [n]);
+    await store.enqueue(main.db, items(n));
     const w = worker([new WebhookReceiver("hook", ep.url)]);
     await w.runOnce();
     clock.advance(3_600_000);
@@ -181,7 +183,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
 
   test("claims skip locked rows: two collectors never claim the same row", { timeout: 20_000 }, async () => {
     const notes = Array.from({ length: 300 }, (_, i) => note({ createdAt: T0 + i }));
-    await store.enqueue(main.db, notes);
+    await store.enqueue(main.db, items(...notes));
     // A row locked by someone else is skipped, not waited for.
     await second.db.transaction().execute(async (tx) => {
       await sql`SELECT id FROM outbox WHERE id = ${notes[0]!.id}::uuid FOR UPDATE`.execute(tx);
@@ -204,7 +206,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
 
   test("a collector killed between claiming and sending: another delivers once, after the lease", async () => {
     const [ep, n] = [await serve(() => ({ status: 200 })), note()];
-    await store.enqueue(main.db, [n]);
+    await store.enqueue(main.db, items(n));
     assert.equal((await store.claim("A", 10, T0)).length, 1); // ...and A dies here
     const b = worker([new WebhookReceiver("hook", ep.url)], { workerId: "B" });
     clock.set(T0 + 30_000);
@@ -221,7 +223,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
   test("the same content enqueued by two collectors is sent once", async () => {
     const ep = await serve(() => ({ status: 200 }));
     const n1 = note(), n2 = { ...n1, id: randomUUID(), createdAt: T0 + 5 };
-    await Promise.all([store.enqueue(main.db, [n1]), other.enqueue(second.db, [n2])]);
+    await Promise.all([store.enqueue(main.db, items(n1)), other.enqueue(second.db, items(n2))]);
     // While one copy is in flight the other is not claimable, even by another collector.
     clock.set(T0 + 10);
     assert.deepEqual((await store.claim("A", 1, T0 + 10)).map((r) => r.id), [n1.id]);
@@ -236,14 +238,14 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
     assert.equal(wa.stats.duplicates + wb.stats.duplicates, 1);
     // A restarted collector re-emitting the same decision (same minute): still once.
     const n3 = { ...n1, id: randomUUID(), createdAt: T0 + 30_000 };
-    await store.enqueue(main.db, [n3]);
+    await store.enqueue(main.db, items(n3));
     clock.set(T0 + 30_000);
     await wa.runOnce();
     const r3 = await row(n3.id);
     assert.deepEqual([ep.hits.length, r3.status, r3.attempts], [1, "delivered", 0]);
     // The same content as a later reminder (another minute) is a new message.
     const n4 = { ...n1, id: randomUUID(), createdAt: T0 + 90_000 };
-    await store.enqueue(main.db, [n4]);
+    await store.enqueue(main.db, items(n4));
     clock.set(T0 + 90_000);
     await wa.runOnce();
     assert.deepEqual([ep.hits.length, (await row(n4.id)).status], [2, "delivered"]);
@@ -253,7 +255,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
     let up = false;
     const ep = await serve(() => ({ status: up ? 200 : 503 }));
     const notes = Array.from({ length: 10 }, (_, i) => note({ createdAt: T0 - 100 + i }));
-    await store.enqueue(main.db, notes);
+    await store.enqueue(main.db, items(...notes));
     const w = worker([new WebhookReceiver("hook", ep.url)], { breaker: { failureThreshold: 3, openMs: 30_000 } });
     await w.runOnce();
     assert.deepEqual([ep.hits.length, w.stats.breakerOpens, w.stats.postponed, w.breakerState("hook")], [3, 1, 7, "open"]);
@@ -274,7 +276,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
 
   test("still failing after maxAge: dead-lettered with a log line naming notification, receiver and error", async () => {
     const [ep, n] = [await serve(() => ({ status: 503 })), note()];
-    await store.enqueue(main.db, [n]);
+    await store.enqueue(main.db, items(n));
     const w = worker([new WebhookReceiver("hook", ep.url)], { maxAgeMs: 3_600_000 });
     await w.runOnce();
     assert.equal((await row(n.id)).status, "pending");
@@ -293,7 +295,7 @@ describe("notification delivery (PostgreSQL)", { skip: skipWithoutPostgres() }, 
     const ep = await serve(() => ({ status: 200, delayMs: 5000 }));
     const stuck: Receiver = { name: "stuck", kind: "test", supportsAck: false, send: () => new Promise<DeliveryResult>(() => {}) };
     const [slow, hung] = [note(), note({ receiver: "stuck" })];
-    await store.enqueue(main.db, [slow, hung]);
+    await store.enqueue(main.db, items(slow, hung));
     const started = Date.now();
     await worker([new WebhookReceiver("hook", ep.url), stuck], { timeoutMs: 150 }).runOnce();
     assert.ok(Date.now() - started < 3000, "did not wait for the endpoint");

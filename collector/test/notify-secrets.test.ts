@@ -10,6 +10,7 @@ import { ManualClock } from "@vigil/shared";
 import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../../test/support/postgres.js";
 import { configRedactor } from "../src/config-secrets.js";
 import type { CollectorConfig } from "../src/config.js";
+import { contentHash } from "../src/notify/delivery/content-hash.js";
 import { DeliveryWorker } from "../src/notify/delivery/worker.js";
 import { createReceiver, receiverConfigSchema, type ReceiverConfig } from "../src/notify/receivers/index.js";
 import type { Notification } from "../src/notify/types.js";
@@ -98,7 +99,7 @@ describe("receiver secrets", { skip: skipWithoutPostgres() }, () => {
     const config = { receivers } as unknown as CollectorConfig;
     const redactor = configRedactor(config);
     const notes: Notification[] = receivers.map((r) => fakeNotification({ id: randomUUID(), receiver: r.name, groupKey: `g-${r.name}`, createdAt: clock.now() }));
-    await store.enqueue(db.db, notes);
+    await store.enqueue(db.db, notes.map((n) => ({ notification: n, contentHash: contentHash(n) })));
     const worker = new DeliveryWorker({
       store,
       receivers: new Map(receivers.map((r) => [r.name, createReceiver(r)])),

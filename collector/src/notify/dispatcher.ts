@@ -1,12 +1,8 @@
 import type { Clock, Logger } from "@vigil/shared";
 import type { AlertEvent } from "../rules/types.js";
-import type { NotificationPolicy, PolicySnapshot } from "./routing/index.js";
-import type { Notification } from "./types.js";
-
-/** Storage for the dispatcher: outbox rows and the policy's state, written in one transaction. */
-export interface DispatchPersistence {
-  commit(notifications: readonly Notification[], snapshot: PolicySnapshot): Promise<void>;
-}
+import { contentHash } from "./delivery/content-hash.js";
+import type { DispatchPersistence } from "./ports.js";
+import type { NotificationPolicy } from "./routing/index.js";
 
 export interface DispatcherOptions {
   policy: NotificationPolicy;
@@ -59,7 +55,8 @@ export class Dispatcher {
         const due = this.opts.policy.tick();
         if (due.length === 0 && !this.dirty) return;
         this.dirty = false;
-        await this.opts.persistence.commit(due, this.opts.policy.state());
+        const items = due.map((n) => ({ notification: n, contentHash: contentHash(n) }));
+        await this.opts.persistence.commit(items, this.opts.policy.state());
         if (due.length > 0) this.opts.onEnqueued();
       })
       .catch((err: Error) => this.opts.log.error({ err: err.message }, "failed to queue notifications; they will be decided again"));

@@ -1,49 +1,7 @@
 import { sql, type Kysely, type QueryExecutorProvider } from "kysely";
-import { contentHash } from "../notify/delivery/content-hash.js";
-import type { Notification } from "../notify/types.js";
+import type { NotificationView } from "../api/ports.js";
+import type { Notification, OutboxEntry, OutboxFilter, OutboxItem, OutboxStatus, OutboxStorage } from "../notify/ports.js";
 import type { Database } from "./schema.js";
-
-export type OutboxStatus = "pending" | "sending" | "delivered" | "dead";
-
-/** An outbox row, times in epoch milliseconds. */
-export interface OutboxEntry {
-  id: string;
-  receiver: string;
-  groupKey: string;
-  kind: string;
-  notification: Notification;
-  contentHash: string;
-  status: OutboxStatus;
-  attempts: number;
-  nextAttemptAt: number;
-  claimedBy: string | null;
-  claimedAt: number | null;
-  lastError: string | null;
-  createdAt: number;
-  deliveredAt: number | null;
-}
-
-/** What the API shows: no payload, ISO times. */
-export interface OutboxEntryView {
-  id: string;
-  receiver: string;
-  groupKey: string;
-  kind: string;
-  status: OutboxStatus;
-  attempts: number;
-  nextAttemptAt: string;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-  alertIds: string[];
-}
-
-export interface OutboxFilter {
-  alertId?: string;
-  groupKey?: string;
-  status?: OutboxStatus;
-  limit: number;
-}
 
 interface Row {
   id: string;
@@ -96,7 +54,7 @@ export interface OutboxStoreOptions {
 }
 
 /** The notification outbox and delivery log in Postgres. */
-export class OutboxStore {
+export class OutboxStore implements OutboxStorage {
   readonly leaseMs: number;
 
   constructor(
@@ -110,15 +68,15 @@ export class OutboxStore {
    * Adds notifications (ids must be uuids; an id already present is ignored). Pass the transaction that changes the
    * alert state, so the notification exists exactly when the change does. Returns how many rows were added.
    */
-  async enqueue(executor: QueryExecutorProvider, notifications: readonly Notification[]): Promise<number> {
-    if (notifications.length === 0) return 0;
-    for (const n of notifications) if (!UUID.test(n.id)) throw new Error(`notification id must be a uuid, got ${JSON.stringify(n.id)}`);
-    const col = <T>(f: (n: Notification) => T) => notifications.map(f);
+  async enqueue(executor: QueryExecutorProvider, items: readonly OutboxItem[]): Promise<number> {
+    if (items.length === 0) return 0;
+    for (const { notification: n } of items) if (!UUID.test(n.id)) throw new Error(`notification id must be a uuid, got ${JSON.stringify(n.id)}`);
+    const col = <T>(f: (n: Notification) => T) => items.map((i) => f(i.notification));
     const r = await sql`
       INSERT INTO outbox (id, receiver, group_key, kind, payload, content_hash, status, attempts, next_attempt_at, created_at)
       SELECT i::uuid, r, g, k, p::jsonb, h, 'pending', 0, c::timestamptz, c::timestamptz
       FROM unnest(${col((n) => n.id)}::text[], ${col((n) => n.receiver)}::text[], ${col((n) => n.groupKey)}::text[],
-                  ${col((n) => n.kind)}::text[], ${col((n) => JSON.stringify(n))}::text[], ${col(contentHash)}::text[],
+                  ${col((n) => n.kind)}::text[], ${col((n) => JSON.stringify(n))}::text[], ${items.map((i) => i.contentHash)}::text[],
                   ${col((n) => ts(n.createdAt))}::text[]) AS u(i, r, g, k, p, h, c)
       ON CONFLICT (id) DO NOTHING`.execute(executor);
     return Number(r.numAffectedRows ?? 0);
@@ -222,7 +180,7 @@ export class OutboxStore {
   }
 
   /** Newest first, for the API: status, attempts, last error per notification. */
-  async list(f: OutboxFilter): Promise<OutboxEntryView[]> {
+  async list(f: OutboxFilter): Promise<NotificationView[]> {
     const where = [sql`true`];
     if (f.alertId) where.push(sql`payload -> 'alerts' @> ${JSON.stringify([{ id: f.alertId }])}::jsonb`);
     if (f.groupKey) where.push(sql`group_key = ${f.groupKey}`);

@@ -7,10 +7,11 @@ import type { CollectorConfig } from "../config.js";
 import { DeliveryWorker } from "../notify/delivery/index.js";
 import { Dispatcher } from "../notify/dispatcher.js";
 import { createReceiver } from "../notify/receivers/index.js";
+import type { OutboxStatus } from "../notify/ports.js";
 import { NotificationPolicy } from "../notify/routing/index.js";
 import type { Receiver } from "../notify/types.js";
 import { NotifyStore } from "../storage/notify-store.js";
-import { OutboxStore, type OutboxStatus } from "../storage/outbox-store.js";
+import { OutboxStore } from "../storage/outbox-store.js";
 import type { Database } from "../storage/schema.js";
 
 export interface NotificationPipeline {

@@ -1,4 +1,4 @@
-export { DeliveryWorker, type DeliveryStats, type DeliveryStore, type DeliveryWorkerOptions } from "./worker.js";
+export { DeliveryWorker, type DeliveryStats, type DeliveryWorkerOptions } from "./worker.js";
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from "./circuit-breaker.js";
 export { retryDelay, type BackoffPolicy } from "./backoff-policy.js";
 export { contentHash } from "./content-hash.js";

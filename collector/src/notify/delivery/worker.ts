@@ -1,11 +1,8 @@
 import type { Clock, Logger } from "@vigil/shared";
-import type { OutboxEntry, OutboxStore } from "../../storage/outbox-store.js";
+import type { DeliveryStore, OutboxEntry } from "../ports.js";
 import type { DeliveryResult, Receiver } from "../types.js";
 import { retryDelay, type BackoffPolicy } from "./backoff-policy.js";
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from "./circuit-breaker.js";
-
-/** The outbox operations the worker needs (OutboxStore provides them). */
-export type DeliveryStore = Pick<OutboxStore, "leaseMs" | "claim" | "alreadyDelivered" | "markDelivered" | "markRetry" | "markDead" | "release">;
 
 export interface DeliveryWorkerOptions {
   store: DeliveryStore;
