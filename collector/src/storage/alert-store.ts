@@ -1,30 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { AlertFilter, AlertView, AlertEventView, EventPage, EventsPageQuery, SilenceInput } from "../api/ports.js";
 import type { AlertRepository, Silence, StoredSilence } from "../rules/ports.js";
 import type { AlertEvent, AlertInstance } from "../rules/types.js";
-import type { Database } from "./schema.js";
+import type { AlertsTable, Database } from "./schema.js";
 
 /** Active silences read at once: every alert is matched against each on every tick, so their number is bounded. */
 export const SILENCES_MAX = 10_000;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+const iso = (ms: number) => new Date(ms).toISOString();
+const now = () => sql<Date>`now()`;
 
-interface AlertRow {
-  id: string;
-  rule_name: string;
-  state: string;
-  severity: string;
-  // jsonb columns: shown as stored when well-formed; a row edited by hand must not break the listing.
-  labels: unknown;
-  summary: string;
-  value: number;
-  active_since: Date;
-  firing_since: Date | null;
-  resolved_at: Date | null;
-  acknowledged: unknown;
-  silenced_by: unknown;
-}
+const VIEW_COLUMNS = ["id", "rule_name", "state", "severity", "labels", "summary", "value", "active_since", "firing_since", "resolved_at", "acknowledged", "silenced_by"] as const;
+
+// jsonb columns are shown as stored when well-formed; a row edited by hand must not break the listing.
+type AlertRow = Pick<Selectable<AlertsTable>, (typeof VIEW_COLUMNS)[number]>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -59,8 +50,7 @@ export class AlertStore implements AlertRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async loadOpen(): Promise<{ id: string; instance: unknown }[]> {
-    const r = await sql<{ id: string; instance: unknown }>`SELECT id::text, instance FROM alerts WHERE state IN ('pending', 'firing')`.execute(this.db);
-    return r.rows;
+    return this.db.selectFrom("alerts").select(["id", "instance"]).where("state", "in", ["pending", "firing"]).execute();
   }
 
   async save(events: readonly AlertEvent[]): Promise<void> {
@@ -69,15 +59,43 @@ export class AlertStore implements AlertRepository {
     for (const e of events) latest.set(e.alertId, e.instance);
     await this.db.transaction().execute(async (tx) => {
       for (const i of latest.values()) {
-        await sql`
-          INSERT INTO alerts (id, rule_name, key, state, severity, labels, summary, value, active_since, firing_since, resolved_at, acknowledged, silenced_by, instance, updated_at)
-          VALUES (${i.id}, ${i.ruleName}, ${i.key}, ${i.state}, ${i.severity}, ${JSON.stringify(i.labels)}::jsonb, ${i.summary}, ${i.value},
-                  ${iso(i.activeSince)}, ${iso(i.firingSince)}, ${iso(i.resolvedAt)}, ${i.acknowledged ? JSON.stringify(i.acknowledged) : null}::jsonb,
-                  ${JSON.stringify(i.silencedBy)}::jsonb, ${JSON.stringify(i)}::jsonb, now())
-          ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, labels = excluded.labels,
-            summary = excluded.summary, value = excluded.value, firing_since = excluded.firing_since, resolved_at = excluded.resolved_at,
-            acknowledged = excluded.acknowledged, silenced_by = excluded.silenced_by, instance = excluded.instance, updated_at = now()`.execute(tx);
+        await tx
+          .insertInto("alerts")
+          .values({
+            id: i.id,
+            rule_name: i.ruleName,
+            key: i.key,
+            state: i.state,
+            severity: i.severity,
+            labels: JSON.stringify(i.labels),
+            summary: i.summary,
+            value: i.value,
+            active_since: new Date(i.activeSince),
+            firing_since: date(i.firingSince),
+            resolved_at: date(i.resolvedAt),
+            acknowledged: i.acknowledged ? JSON.stringify(i.acknowledged) : null,
+            silenced_by: JSON.stringify(i.silencedBy),
+            instance: JSON.stringify(i),
+            updated_at: now(),
+          })
+          .onConflict((oc) =>
+            oc.column("id").doUpdateSet((eb) => ({
+              state: eb.ref("excluded.state"),
+              severity: eb.ref("excluded.severity"),
+              labels: eb.ref("excluded.labels"),
+              summary: eb.ref("excluded.summary"),
+              value: eb.ref("excluded.value"),
+              firing_since: eb.ref("excluded.firing_since"),
+              resolved_at: eb.ref("excluded.resolved_at"),
+              acknowledged: eb.ref("excluded.acknowledged"),
+              silenced_by: eb.ref("excluded.silenced_by"),
+              instance: eb.ref("excluded.instance"),
+              updated_at: now(),
+            })),
+          )
+          .execute();
       }
+      // One statement for the whole group's history, however many events (unnest of one array per column).
       await sql`
         INSERT INTO alert_events (alert_id, time, kind, severity, value, message)
         SELECT a::uuid, t::timestamptz, k, s, v, m
@@ -88,79 +106,92 @@ export class AlertStore implements AlertRepository {
 
   /** Silences not ended yet, at most `SILENCES_MAX` (the oldest-starting first). */
   async silences(nowMs: number): Promise<StoredSilence[]> {
-    const rows = await sql<{ id: string; matchers: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string }>`
-      SELECT id::text, matchers, starts_at, ends_at, comment, created_by FROM silences WHERE ends_at > ${iso(nowMs)}::timestamptz
-      ORDER BY starts_at, id LIMIT ${SILENCES_MAX}`.execute(this.db);
-    return rows.rows.map((r) => ({ id: r.id, matchers: r.matchers, startsAt: r.starts_at.getTime(), endsAt: r.ends_at.getTime(), comment: r.comment, createdBy: r.created_by }));
+    const rows = await this.db
+      .selectFrom("silences")
+      .select(["id", "matchers", "starts_at", "ends_at", "comment", "created_by"])
+      .where("ends_at", ">", new Date(nowMs))
+      .orderBy("starts_at")
+      .orderBy("id")
+      .limit(SILENCES_MAX)
+      .execute();
+    return rows.map((r) => ({ id: r.id, matchers: r.matchers, startsAt: r.starts_at.getTime(), endsAt: r.ends_at.getTime(), comment: r.comment, createdBy: r.created_by }));
   }
 
   async createSilence(s: SilenceInput): Promise<Silence> {
     const id = randomUUID();
-    await sql`INSERT INTO silences (id, matchers, starts_at, ends_at, comment, created_by)
-      VALUES (${id}, ${JSON.stringify(s.matchers)}::jsonb, ${iso(s.startsAt)}, ${iso(s.endsAt)}, ${s.comment}, ${s.createdBy})`.execute(this.db);
+    await this.db
+      .insertInto("silences")
+      .values({ id, matchers: JSON.stringify(s.matchers), starts_at: new Date(s.startsAt), ends_at: new Date(s.endsAt), comment: s.comment, created_by: s.createdBy })
+      .execute();
     return { id, ...s };
   }
 
   /** Ends a silence now (kept for the record). */
   async expireSilence(id: string, nowMs: number): Promise<boolean> {
-    const r = await sql`UPDATE silences SET ends_at = LEAST(ends_at, ${iso(nowMs)}::timestamptz) WHERE id::text = ${id} AND ends_at > ${iso(nowMs)}::timestamptz`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0) > 0;
+    const r = await this.db
+      .updateTable("silences")
+      .set({ ends_at: sql<Date>`LEAST(ends_at, ${new Date(nowMs)}::timestamptz)` })
+      // Compared as text: an id that is no uuid matches nothing instead of failing the cast.
+      .where((eb) => eb(eb.cast<string>("id", "text"), "=", id))
+      .where("ends_at", ">", new Date(nowMs))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   async apiRuleCount(): Promise<number> {
-    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_rules`.execute(this.db);
-    return r.rows[0]?.n ?? 0;
+    const r = await this.db.selectFrom("alert_rules").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    return r.n;
   }
 
   async apiRuleExists(name: string): Promise<boolean> {
-    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_rules WHERE name = ${name}`.execute(this.db);
-    return (r.rows[0]?.n ?? 0) > 0;
+    return (await this.db.selectFrom("alert_rules").select("name").where("name", "=", name).executeTakeFirst()) !== undefined;
   }
 
   async apiRules(): Promise<{ name: string; spec: unknown }[]> {
-    const r = await sql<{ name: string; spec: unknown }>`SELECT name, spec FROM alert_rules ORDER BY name`.execute(this.db);
-    return r.rows;
+    return this.db.selectFrom("alert_rules").select(["name", "spec"]).orderBy("name").execute();
   }
 
   async putApiRule(name: string, spec: unknown): Promise<void> {
-    await sql`INSERT INTO alert_rules (name, spec) VALUES (${name}, ${JSON.stringify(spec)}::jsonb)
-      ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = now()`.execute(this.db);
+    await this.db
+      .insertInto("alert_rules")
+      .values({ name, spec: JSON.stringify(spec) })
+      .onConflict((oc) => oc.column("name").doUpdateSet((eb) => ({ spec: eb.ref("excluded.spec"), updated_at: now() })))
+      .execute();
   }
 
   async deleteApiRule(name: string): Promise<boolean> {
-    const r = await sql`DELETE FROM alert_rules WHERE name = ${name}`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0) > 0;
+    const r = await this.db.deleteFrom("alert_rules").where("name", "=", name).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
   async listAlerts(f: AlertFilter): Promise<AlertView[]> {
-    const where = [sql`true`];
-    if (f.state) where.push(sql`state = ${f.state}`);
-    if (f.severity) where.push(sql`severity = ${f.severity}`);
-    if (f.host) where.push(sql`labels->>'host' = ${f.host}`);
-    const r = await sql<AlertRow>`
-      SELECT id::text, rule_name, state, severity, labels, summary, value, active_since, firing_since, resolved_at, acknowledged, silenced_by
-      FROM alerts WHERE ${sql.join(where, sql` AND `)} ORDER BY active_since DESC LIMIT ${f.limit}`.execute(this.db);
-    return r.rows.map(toView);
+    let q = this.db.selectFrom("alerts").select(VIEW_COLUMNS).orderBy("active_since", "desc").limit(f.limit);
+    if (f.state) q = q.where("state", "=", f.state);
+    if (f.severity) q = q.where("severity", "=", f.severity);
+    if (f.host) q = q.where(sql<string>`labels->>'host'`, "=", f.host);
+    return (await q.execute()).map(toView);
   }
 
   async getAlert(id: string): Promise<AlertView | null> {
     if (!UUID.test(id)) return null;
-    const r = await sql<AlertRow>`
-      SELECT id::text, rule_name, state, severity, labels, summary, value, active_since, firing_since, resolved_at, acknowledged, silenced_by
-      FROM alerts WHERE id = ${id}::uuid`.execute(this.db);
-    const row = r.rows[0];
+    const row = await this.db.selectFrom("alerts").select(VIEW_COLUMNS).where("id", "=", id).executeTakeFirst();
     return row ? toView(row) : null;
   }
 
   /** One page of an alert's events, newest page first, oldest first within the page; `next` reads older ones. */
   async alertEvents(id: string, q: EventsPageQuery): Promise<EventPage> {
-    const ev = await sql<{ id: string; time: Date; kind: string; severity: string; value: number; message: string }>`
-      SELECT id::text, time, kind, severity, value, message FROM alert_events
-      WHERE alert_id = ${id}::uuid ${q.before === undefined ? sql`` : sql`AND alert_events.id < ${q.before}::bigint`}
-      ORDER BY alert_events.id DESC LIMIT ${q.limit + 1}`.execute(this.db);
-    const rows = ev.rows.slice(0, q.limit).reverse();
+    // Ids as text: the API's cursor is a decimal string. The table-qualified id below is the bigint column.
+    let query = this.db
+      .selectFrom("alert_events")
+      .select((eb) => [eb.cast<string>("id", "text").as("id"), "time", "kind", "severity", "value", "message"])
+      .where("alert_id", "=", id)
+      .orderBy("alert_events.id", "desc")
+      .limit(q.limit + 1);
+    if (q.before !== undefined) query = query.where("alert_events.id", "<", sql<number>`${q.before}::bigint`);
+    const ev = await query.execute();
+    const rows = ev.slice(0, q.limit).reverse();
     const events: AlertEventView[] = rows.map((e) => ({ id: e.id, time: e.time.toISOString(), kind: e.kind, severity: e.severity, value: e.value, message: e.message }));
-    return { events, next: ev.rows.length > q.limit ? rows[0]!.id : null };
+    return { events, next: ev.length > q.limit ? rows[0]!.id : null };
   }
 }
 

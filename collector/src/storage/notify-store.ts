@@ -13,13 +13,16 @@ export class NotifyStore implements NotifyStateStore {
   async commit(items: readonly OutboxItem[], snapshot: PolicySnapshot): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       if (items.length > 0) await this.outbox.enqueue(tx, items);
-      await sql`INSERT INTO notify_state (id, snapshot, updated_at) VALUES (1, ${JSON.stringify(snapshot)}::jsonb, now())
-        ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = now()`.execute(tx);
+      await tx
+        .insertInto("notify_state")
+        .values({ id: 1, snapshot: JSON.stringify(snapshot), updated_at: sql<Date>`now()` })
+        .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ snapshot: eb.ref("excluded.snapshot"), updated_at: sql<Date>`now()` })))
+        .execute();
     });
   }
 
   async loadSnapshot(): Promise<PolicySnapshot | undefined> {
-    const r = await sql<{ snapshot: PolicySnapshot }>`SELECT snapshot FROM notify_state WHERE id = 1`.execute(this.db);
-    return r.rows[0]?.snapshot;
+    const r = await this.db.selectFrom("notify_state").select("snapshot").where("id", "=", 1).executeTakeFirst();
+    return r?.snapshot;
   }
 }

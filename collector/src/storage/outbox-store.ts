@@ -1,33 +1,14 @@
-import { sql, type Kysely, type QueryExecutorProvider } from "kysely";
+import { sql, type Kysely, type QueryExecutorProvider, type Selectable } from "kysely";
 import type { NotificationView } from "../api/ports.js";
-import type { Notification, OutboxEntry, OutboxFilter, OutboxItem, OutboxStatus, OutboxStorage } from "../notify/ports.js";
-import type { Database } from "./schema.js";
+import type { Notification, OutboxEntry, OutboxFilter, OutboxItem, OutboxStorage } from "../notify/ports.js";
+import type { Database, OutboxTable } from "./schema.js";
 
-interface Row {
-  id: string;
-  receiver: string;
-  group_key: string;
-  kind: string;
-  payload: Notification;
-  content_hash: string;
-  status: OutboxStatus;
-  attempts: number;
-  next_attempt_at: Date;
-  claimed_by: string | null;
-  claimed_at: Date | null;
-  last_error: string | null;
-  created_at: Date;
-  delivered_at: Date | null;
-}
-
-const COLUMNS = sql`id::text, receiver, group_key, kind, payload, content_hash, status, attempts, next_attempt_at,
-  claimed_by, claimed_at, last_error, created_at, delivered_at`;
 const ts = (ms: number) => new Date(ms).toISOString();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Advisory locks on content keys live in their own two-int key space ("outb"), apart from the migrator's bigint lock.
 const LOCK_SPACE = 0x6f757462;
 
-function toEntry(r: Row): OutboxEntry {
+function toEntry(r: Selectable<OutboxTable>): OutboxEntry {
   return {
     id: r.id,
     receiver: r.receiver,
@@ -89,17 +70,25 @@ export class OutboxStore implements OutboxStorage {
    * the duplicate is recognised by `alreadyDelivered`.
    */
   async claim(workerId: string, limit: number, now: number): Promise<OutboxEntry[]> {
-    const cutoff = ts(now - this.leaseMs);
+    const cutoff = new Date(now - this.leaseMs);
     return this.db.transaction().execute(async (tx) => {
-      const candidates = await sql<{ id: string; receiver: string; group_key: string; content_hash: string }>`
-        SELECT id::text, receiver, group_key, content_hash FROM outbox
-        WHERE (status = 'pending' AND next_attempt_at <= ${ts(now)}::timestamptz)
-           OR (status = 'sending' AND claimed_at <= ${cutoff}::timestamptz)
-        ORDER BY next_attempt_at, created_at
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED`.execute(tx);
+      const candidates = await tx
+        .selectFrom("outbox")
+        .select(["id", "receiver", "group_key", "content_hash"])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("status", "=", "pending"), eb("next_attempt_at", "<=", new Date(now))]),
+            eb.and([eb("status", "=", "sending"), eb("claimed_at", "<=", cutoff)]),
+          ]),
+        )
+        .orderBy("next_attempt_at")
+        .orderBy("created_at")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
       const chosen = new Map<string, { id: string; hash: string }>();
-      for (const c of candidates.rows) if (!chosen.has(contentKey(c))) chosen.set(contentKey(c), { id: c.id, hash: c.content_hash });
+      for (const c of candidates) if (!chosen.has(contentKey(c))) chosen.set(contentKey(c), { id: c.id, hash: c.content_hash });
       if (chosen.size === 0) return [];
       // Serialise claims of the same content: the lock is held until this transaction commits, and the check below
       // runs after taking it, so it sees a concurrent claim of the same content once that claim is committed.
@@ -108,26 +97,42 @@ export class OutboxStore implements OutboxStorage {
       for (const l of locked.rows) if (!l.ok) chosen.delete(l.k);
       if (chosen.size === 0) return [];
       const ids = () => [...chosen.values()].map((c) => c.id);
-      const busy = await sql<{ receiver: string; group_key: string; content_hash: string }>`
-        SELECT receiver, group_key, content_hash FROM outbox
-        WHERE status = 'sending' AND claimed_at > ${cutoff}::timestamptz
-          AND content_hash = ANY(${[...chosen.values()].map((c) => c.hash)}::text[]) AND NOT (id = ANY(${ids()}::uuid[]))`.execute(tx);
-      for (const b of busy.rows) chosen.delete(contentKey(b));
+      const busy = await tx
+        .selectFrom("outbox")
+        .select(["receiver", "group_key", "content_hash"])
+        .where("status", "=", "sending")
+        .where("claimed_at", ">", cutoff)
+        .where("content_hash", "in", [...chosen.values()].map((c) => c.hash))
+        .where("id", "not in", ids())
+        .execute();
+      for (const b of busy) chosen.delete(contentKey(b));
       if (chosen.size === 0) return [];
-      const claimed = await sql<Row>`
-        UPDATE outbox SET status = 'sending', claimed_by = ${workerId}, claimed_at = ${ts(now)}::timestamptz,
-          last_error = CASE WHEN status = 'sending' THEN 'claim by ' || coalesce(claimed_by, '?') || ' expired' ELSE last_error END
-        WHERE id = ANY(${ids()}::uuid[])
-        RETURNING ${COLUMNS}`.execute(tx);
-      return claimed.rows.map(toEntry).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt);
+      const claimed = await tx
+        .updateTable("outbox")
+        .set({
+          status: "sending",
+          claimed_by: workerId,
+          claimed_at: new Date(now),
+          // SET reads the row as it was: a row still `sending` was taken over from an expired claim.
+          last_error: sql<string | null>`CASE WHEN status = 'sending' THEN 'claim by ' || coalesce(claimed_by, '?') || ' expired' ELSE last_error END`,
+        })
+        .where("id", "in", ids())
+        .returningAll()
+        .execute();
+      return claimed.map(toEntry).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt);
     });
   }
 
   /** Whether this content already reached this receiver (by any collector, at any time). */
   async alreadyDelivered(groupKey: string, receiver: string, hash: string): Promise<boolean> {
-    const r = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM notification_log WHERE group_key = ${groupKey} AND receiver = ${receiver} AND content_hash = ${hash}`.execute(this.db);
-    return (r.rows[0]?.n ?? 0) > 0;
+    const r = await this.db
+      .selectFrom("notification_log")
+      .select("content_hash")
+      .where("group_key", "=", groupKey)
+      .where("receiver", "=", receiver)
+      .where("content_hash", "=", hash)
+      .executeTakeFirst();
+    return r !== undefined;
   }
 
   /**
@@ -137,57 +142,74 @@ export class OutboxStore implements OutboxStorage {
   async markDelivered(id: string, hash: string, now: number, opts: { sent?: boolean } = {}): Promise<void> {
     const add = opts.sent === false ? 0 : 1;
     await this.db.transaction().execute(async (tx) => {
-      await sql`
-        INSERT INTO notification_log (group_key, receiver, content_hash, delivered_at)
-        SELECT group_key, receiver, ${hash}, ${ts(now)}::timestamptz FROM outbox WHERE id = ${id}::uuid
-        ON CONFLICT DO NOTHING`.execute(tx);
-      await sql`
-        UPDATE outbox SET status = 'delivered', delivered_at = ${ts(now)}::timestamptz, attempts = attempts + ${add}
-        WHERE id = ${id}::uuid AND status <> 'delivered'`.execute(tx);
+      await tx
+        .insertInto("notification_log")
+        .columns(["group_key", "receiver", "content_hash", "delivered_at"])
+        .expression((eb) =>
+          eb
+            .selectFrom("outbox")
+            .select((o) => ["group_key", "receiver", o.val(hash).as("content_hash"), sql<Date>`${ts(now)}::timestamptz`.as("delivered_at")])
+            .where("id", "=", id),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await tx
+        .updateTable("outbox")
+        .set((eb) => ({ status: "delivered", delivered_at: new Date(now), attempts: eb("attempts", "+", add) }))
+        .where("id", "=", id)
+        .where("status", "<>", "delivered")
+        .execute();
     });
   }
 
   /** A failed attempt: pending again from `nextAt`. False when the row is no longer being sent (claimed away). */
   async markRetry(id: string, nextAt: number, error: string): Promise<boolean> {
-    const r = await sql`
-      UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ${ts(nextAt)}::timestamptz,
-        last_error = ${error}, claimed_by = NULL, claimed_at = NULL
-      WHERE id = ${id}::uuid AND status = 'sending'`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0) > 0;
+    const r = await this.db
+      .updateTable("outbox")
+      .set((eb) => ({ status: "pending", attempts: eb("attempts", "+", 1), next_attempt_at: new Date(nextAt), last_error: error, claimed_by: null, claimed_at: null }))
+      .where("id", "=", id)
+      .where("status", "=", "sending")
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Dead-letters a row; `attempted: false` when it was given up without a send (not counted). */
   async markDead(id: string, error: string, opts: { attempted?: boolean } = {}): Promise<boolean> {
     const add = opts.attempted === false ? 0 : 1;
-    const r = await sql`
-      UPDATE outbox SET status = 'dead', attempts = attempts + ${add}, last_error = ${error}, claimed_by = NULL, claimed_at = NULL
-      WHERE id = ${id}::uuid AND status = 'sending'`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0) > 0;
+    const r = await this.db
+      .updateTable("outbox")
+      .set((eb) => ({ status: "dead", attempts: eb("attempts", "+", add), last_error: error, claimed_by: null, claimed_at: null }))
+      .where("id", "=", id)
+      .where("status", "=", "sending")
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Gives a claimed row back without counting an attempt (circuit open, worker stopping): pending from `nextAt`. */
   async release(id: string, nextAt: number): Promise<boolean> {
-    const r = await sql`
-      UPDATE outbox SET status = 'pending', next_attempt_at = ${ts(nextAt)}::timestamptz, claimed_by = NULL, claimed_at = NULL
-      WHERE id = ${id}::uuid AND status = 'sending'`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0) > 0;
+    const r = await this.db
+      .updateTable("outbox")
+      .set({ status: "pending", next_attempt_at: new Date(nextAt), claimed_by: null, claimed_at: null })
+      .where("id", "=", id)
+      .where("status", "=", "sending")
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   async get(id: string): Promise<OutboxEntry | null> {
     if (!UUID.test(id)) return null;
-    const r = await sql<Row>`SELECT ${COLUMNS} FROM outbox WHERE id = ${id}::uuid`.execute(this.db);
-    return r.rows[0] ? toEntry(r.rows[0]) : null;
+    const row = await this.db.selectFrom("outbox").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toEntry(row) : null;
   }
 
   /** Newest first, for the API: status, attempts, last error per notification. */
   async list(f: OutboxFilter): Promise<NotificationView[]> {
-    const where = [sql`true`];
-    if (f.alertId) where.push(sql`payload -> 'alerts' @> ${JSON.stringify([{ id: f.alertId }])}::jsonb`);
-    if (f.groupKey) where.push(sql`group_key = ${f.groupKey}`);
-    if (f.status) where.push(sql`status = ${f.status}`);
-    const r = await sql<Row>`SELECT ${COLUMNS} FROM outbox WHERE ${sql.join(where, sql` AND `)}
-      ORDER BY created_at DESC, id LIMIT ${f.limit}`.execute(this.db);
-    return r.rows.map((row) => {
+    let q = this.db.selectFrom("outbox").selectAll().orderBy("created_at", "desc").orderBy("id").limit(f.limit);
+    // The same expression as the GIN index outbox_alerts_idx, so the index serves it.
+    if (f.alertId) q = q.where(sql`payload -> 'alerts'`, "@>", sql`${JSON.stringify([{ id: f.alertId }])}::jsonb`);
+    if (f.groupKey) q = q.where("group_key", "=", f.groupKey);
+    if (f.status) q = q.where("status", "=", f.status);
+    return (await q.execute()).map((row) => {
       const e = toEntry(row);
       return {
         id: e.id,

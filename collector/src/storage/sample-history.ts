@@ -8,11 +8,15 @@ const WINDOW_MS = 3_600_000;
 const PAGE_ROWS = 2000;
 
 export async function* sampleHistory(db: Kysely<Database>, metric: string, startMs: number, endMs: number): AsyncGenerator<SamplePoint[]> {
-  const series = await sql<{ id: number; host: string; labels: Record<string, string> }>`
-    SELECT s.id::float8 AS id, h.name AS host, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE s.metric = ${metric}`.execute(db);
-  if (series.rows.length === 0) return;
-  const byId = new Map(series.rows.map((s) => [s.id, s]));
-  const ids = series.rows.map((s) => s.id);
+  const series = await db
+    .selectFrom("series as s")
+    .innerJoin("hosts as h", "h.id", "s.host_id")
+    .select(["s.id", "h.name as host", "s.labels"])
+    .where("s.metric", "=", metric)
+    .execute();
+  if (series.length === 0) return;
+  const byId = new Map(series.map((s) => [s.id, s]));
+  const ids = series.map((s) => s.id);
   for (let from = startMs; from <= endMs; from += WINDOW_MS) {
     const to = Math.min(from + WINDOW_MS, endMs + 1);
     // Keyset: times as float ms keep sub-millisecond digits, so to_timestamp(ms / 1000) finds the exact row again.

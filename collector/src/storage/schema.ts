@@ -1,46 +1,70 @@
+// Every table the migrations create, as kysely sees it. Column types follow what the driver returns: timestamptz as
+// Date, int8 as number (database.ts parses it so), jsonb parsed; jsonb is written as JSON text, since pg would send a
+// JS array as a Postgres array.
 import type { ColumnType, Generated } from "kysely";
+import type { Notification, OutboxStatus, PolicySnapshot } from "../notify/ports.js";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz column with a default (now()). */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
+type DefaultJson<T> = ColumnType<T, string | undefined, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
+type Default<T> = ColumnType<T, T | undefined, T>;
+/** int8 (bigint, bigserial): parsed to a JS number; ids stay far below 2^53. */
+type Int8 = number;
 
 export interface HostsTable {
   id: Generated<number>;
   name: string;
   agent_id: string;
-  token_bound: ColumnType<boolean, boolean | undefined, boolean>;
-  labels: Json<Record<string, string>>;
-  agent_version: string;
-  os: string;
-  kernel: string;
-  cpu_count: number;
-  interval_ms: number;
-  boot_time: Timestamp | null;
-  first_seen: ColumnType<Date, Date | string | undefined, Date | string>;
-  last_seen: ColumnType<Date, Date | string | undefined, Date | string>;
-  last_seq: ColumnType<number, number | undefined, number>;
+  token_bound: Default<boolean>;
+  labels: DefaultJson<Record<string, string>>;
+  agent_version: Default<string>;
+  os: Default<string>;
+  kernel: Default<string>;
+  cpu_count: Default<number>;
+  interval_ms: Default<number>;
+  boot_time: NullableTimestamp;
+  first_seen: DefaultTimestamp;
+  last_seen: DefaultTimestamp;
+  last_seq: Default<Int8>;
 }
 
 export interface SeriesTable {
-  id: Generated<number>;
+  id: Generated<Int8>;
   host_id: number;
   metric: string;
-  labels: Json<Record<string, string>>;
+  labels: DefaultJson<Record<string, string>>;
 }
 
 export interface SamplesTable {
   time: Timestamp;
-  series_id: number;
+  series_id: Int8;
   value: number;
 }
 
 export interface AgentTokensTable {
+  /** The token's public part. */
   id: string;
   name: string;
   hash: Buffer;
-  any_host: ColumnType<boolean, boolean | undefined, boolean>;
+  any_host: Default<boolean>;
   created_at: ColumnType<Date, Date | string | undefined, never>;
-  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+export interface CheckResultsTable {
+  time: Timestamp;
+  host_id: number;
+  name: string;
+  kind: string;
+  /** 0 healthy, 1 degraded, 2 unhealthy. */
+  status: number;
+  duration_seconds: number;
+  message: string;
 }
 
 export interface CheckStateTable {
@@ -54,6 +78,91 @@ export interface CheckStateTable {
   message: string;
 }
 
+/**
+ * Alerting's jsonb (here and in silences and alert_rules) is read as `unknown`: a row edited by hand or written by
+ * another version is checked by its reader, never trusted.
+ */
+export interface AlertsTable {
+  /** uuid */
+  id: string;
+  rule_name: string;
+  key: string;
+  state: string;
+  severity: string;
+  labels: Json<unknown>;
+  summary: string;
+  value: number;
+  active_since: Timestamp;
+  firing_since: NullableTimestamp;
+  resolved_at: NullableTimestamp;
+  acknowledged: NullableJson<unknown>;
+  silenced_by: DefaultJson<unknown>;
+  /** The engine's full state of the instance. */
+  instance: Json<unknown>;
+  updated_at: DefaultTimestamp;
+}
+
+export interface AlertEventsTable {
+  id: Generated<Int8>;
+  /** uuid */
+  alert_id: string;
+  time: Timestamp;
+  kind: string;
+  severity: string;
+  value: number;
+  message: string;
+}
+
+export interface SilencesTable {
+  /** uuid */
+  id: string;
+  matchers: Json<unknown>;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  comment: Default<string>;
+  created_by: Default<string>;
+  created_at: DefaultTimestamp;
+}
+
+export interface AlertRulesTable {
+  name: string;
+  /** The spec as the user wrote it. */
+  spec: Json<unknown>;
+  updated_at: DefaultTimestamp;
+}
+
+export interface OutboxTable {
+  /** uuid */
+  id: string;
+  receiver: string;
+  group_key: string;
+  kind: string;
+  payload: Json<Notification>;
+  content_hash: string;
+  status: Default<OutboxStatus>;
+  attempts: Default<number>;
+  next_attempt_at: Timestamp;
+  claimed_by: string | null;
+  claimed_at: NullableTimestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface NotificationLogTable {
+  group_key: string;
+  receiver: string;
+  content_hash: string;
+  delivered_at: Timestamp;
+}
+
+export interface NotifyStateTable {
+  /** Always 1: the table holds one row. */
+  id: number;
+  snapshot: Json<PolicySnapshot>;
+  updated_at: DefaultTimestamp;
+}
+
 export interface MigrationsTable {
   id: string;
   applied_at: ColumnType<Date, Date | string | undefined, never>;
@@ -64,6 +173,14 @@ export interface Database {
   series: SeriesTable;
   samples: SamplesTable;
   agent_tokens: AgentTokensTable;
+  check_results: CheckResultsTable;
   check_state: CheckStateTable;
+  alerts: AlertsTable;
+  alert_events: AlertEventsTable;
+  silences: SilencesTable;
+  alert_rules: AlertRulesTable;
+  outbox: OutboxTable;
+  notification_log: NotificationLogTable;
+  notify_state: NotifyStateTable;
   vigil_migrations: MigrationsTable;
 }

@@ -76,7 +76,7 @@ export class SeriesRegistry {
   private async create(hostId: number, keys: SeriesKey[], maxPerHost: number): Promise<{ id: number; metric: string; labels: Labels }[]> {
     return this.db.transaction().execute(async (tx) => {
       await sql`SELECT pg_advisory_xact_lock(${SERIES_LOCK}, ${hostId})`.execute(tx);
-      const before = await sql<{ n: number }>`SELECT count(*)::int AS n FROM series WHERE host_id = ${hostId}`.execute(tx);
+      const before = await tx.selectFrom("series").select((eb) => eb.fn.countAll<number>().as("n")).where("host_id", "=", hostId).executeTakeFirstOrThrow();
       // DO UPDATE (a no-op write) so RETURNING yields existing rows as well as new ones; xmax = 0 marks the new.
       const r = await sql<{ id: number; metric: string; labels: Labels; created: boolean }>`
         INSERT INTO series (host_id, metric, labels)
@@ -84,7 +84,7 @@ export class SeriesRegistry {
         ON CONFLICT (host_id, metric, labels) DO UPDATE SET metric = excluded.metric
         RETURNING id, metric, labels, (xmax = 0) AS created`.execute(tx);
       const created = r.rows.filter((x) => x.created).length;
-      const total = before.rows[0]!.n + created;
+      const total = before.n + created;
       if (created > 0 && total > maxPerHost) throw new OverLimit(total); // rolls the inserts back
       return r.rows;
     });
