@@ -16,7 +16,7 @@ import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
 import { AlertStore } from "./storage/alert-store.js";
 import { Alerting } from "./rules/alerting.js";
-import { alertingApi } from "./wiring/alerting-api.js";
+import { alertingApi } from "./rules/alerting-api.js";
 import { startNotifications } from "./wiring/notifications.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
@@ -76,8 +76,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     disabledDefaults: config.disabledRules,
     onTransitions: (events) => notifications.dispatcher.onAlertEvents(events),
   });
-  const hosts = await db.selectFrom("hosts").select(["name", "last_seen", "interval_ms"]).execute();
-  const rulesReport = await alerting.start(hosts.map((h) => ({ name: h.name, lastSeenMs: h.last_seen.getTime(), intervalMs: h.interval_ms })));
+  const rulesReport = await alerting.start(await alertStore.hostsLastSeen());
   // Alert state and notification decisions are stored in separate transactions: after a crash between the two, the
   // policy learns of every open alert again here (it ignores what it already knew), so no page is lost.
   notifications.dispatcher.onAlertEvents(
@@ -129,7 +128,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader,
-    alerting: alertingApi({ alerting, store: alertStore, db, clock }),
+    alerting: alertingApi({ alerting, store: alertStore, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
     selfMetrics,

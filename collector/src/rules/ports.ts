@@ -1,5 +1,11 @@
+// What rules/ needs from storage: the alerting runtime's repository, and the alerting API's listings, silences, API
+// rules and sample history. Implemented in storage/, wired in service.ts.
 import type { Labels } from "@vigil/shared";
-import type { AlertEvent, AlertInstance } from "./types.js";
+import type { AlertFilter, AlertView, EventPage, EventsPageQuery, SilenceInput } from "../api/ports.js";
+import type { AlertEvent, SamplePoint } from "./types.js";
+
+/** Active silences read at once: every alert is matched against each on every tick, so their number is bounded. */
+export const SILENCES_MAX = 10_000;
 
 export interface Silence {
   id: string;
@@ -16,13 +22,13 @@ export interface StoredSilence extends Omit<Silence, "matchers"> {
   matchers: unknown;
 }
 
-/** What alerting needs from storage; implemented in storage/, wired in service.ts. */
+/** What the alerting runtime needs from storage. */
 export interface AlertRepository {
   /** Pending and firing instances as stored, to resume after a restart (validated by the caller). */
   loadOpen(): Promise<{ id: string; instance: unknown }[]>;
   /** Persists the transitions (events) and the instances' new state, in order. */
   save(events: readonly AlertEvent[]): Promise<void>;
-  /** Silences not yet ended, as stored. */
+  /** Silences not yet ended, as stored: at most SILENCES_MAX, the oldest-starting first. */
   silences(nowMs: number): Promise<StoredSilence[]>;
   /** Rules managed over the API: raw specs, validated by the caller. */
   apiRules(): Promise<{ name: string; spec: unknown }[]>;
@@ -32,4 +38,27 @@ export interface HostLastSeen {
   name: string;
   lastSeenMs: number;
   intervalMs: number;
+}
+
+/** What the alerting API (alerting-api.ts) needs from storage, besides the repository. */
+export interface AlertingApiStore extends AlertRepository {
+  listAlerts(f: AlertFilter): Promise<AlertView[]>;
+  /** null when there is no such alert (or the id is no uuid). */
+  getAlert(id: string): Promise<AlertView | null>;
+  /** One page of an alert's events, newest page first, oldest first within the page. */
+  alertEvents(id: string, q: EventsPageQuery): Promise<EventPage>;
+  createSilence(s: SilenceInput): Promise<Silence>;
+  /** Ends a silence now (kept for the record); false when there is no such silence still running. */
+  expireSilence(id: string, nowMs: number): Promise<boolean>;
+  apiRuleCount(): Promise<number>;
+  apiRuleExists(name: string): Promise<boolean>;
+  putApiRule(name: string, spec: unknown): Promise<void>;
+  deleteApiRule(name: string): Promise<boolean>;
+  /** A metric's raw samples over [startMs, endMs], in time order, a page at a time: what a dry run replays. */
+  sampleHistory(metric: string, startMs: number, endMs: number): AsyncIterable<SamplePoint[]>;
+}
+
+/** All of alerting's storage; the hosts' last contact lets absence rules resume at start. */
+export interface AlertStorage extends AlertingApiStore {
+  hostsLastSeen(): Promise<HostLastSeen[]>;
 }

@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { AlertFilter, AlertView, AlertEventView, EventPage, EventsPageQuery, SilenceInput } from "../api/ports.js";
-import type { AlertRepository, Silence, StoredSilence } from "../rules/ports.js";
-import type { AlertEvent, AlertInstance } from "../rules/types.js";
+import { SILENCES_MAX, type AlertStorage, type HostLastSeen, type Silence, type StoredSilence } from "../rules/ports.js";
+import type { AlertEvent, AlertInstance, SamplePoint } from "../rules/types.js";
+import { sampleHistory } from "./sample-history.js";
 import type { AlertsTable, Database } from "./schema.js";
-
-/** Active silences read at once: every alert is matched against each on every tick, so their number is bounded. */
-export const SILENCES_MAX = 10_000;
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -45,8 +43,8 @@ function toView(r: AlertRow): AlertView {
   };
 }
 
-/** Alerts, their history, silences and API-managed rules in Postgres. */
-export class AlertStore implements AlertRepository {
+/** Alerts, their history, silences and API-managed rules in Postgres, and what alerting reads of hosts and samples. */
+export class AlertStore implements AlertStorage {
   constructor(private readonly db: Kysely<Database>) {}
 
   async loadOpen(): Promise<{ id: string; instance: unknown }[]> {
@@ -192,6 +190,15 @@ export class AlertStore implements AlertRepository {
     const rows = ev.slice(0, q.limit).reverse();
     const events: AlertEventView[] = rows.map((e) => ({ id: e.id, time: e.time.toISOString(), kind: e.kind, severity: e.severity, value: e.value, message: e.message }));
     return { events, next: ev.length > q.limit ? rows[0]!.id : null };
+  }
+
+  async hostsLastSeen(): Promise<HostLastSeen[]> {
+    const hosts = await this.db.selectFrom("hosts").select(["name", "last_seen", "interval_ms"]).execute();
+    return hosts.map((h) => ({ name: h.name, lastSeenMs: h.last_seen.getTime(), intervalMs: h.interval_ms }));
+  }
+
+  sampleHistory(metric: string, startMs: number, endMs: number): AsyncIterable<SamplePoint[]> {
+    return sampleHistory(this.db, metric, startMs, endMs);
   }
 }
 

@@ -1,25 +1,23 @@
-// Adapts the alerting runtime and its store to the API's AlertingApi port (composition only, no logic of its own).
-import type { Kysely } from "kysely";
+// Alerting as the API sees it: the runtime and its store behind the API's AlertingApi port, with the API's bounds on
+// silences, API-managed rules and dry runs.
 import type { Clock } from "@vigil/shared";
 import type { AlertingApi, RuleView } from "../api/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
-import type { Alerting } from "../rules/alerting.js";
-import { DEFAULT_RULE_NAMES } from "../rules/defaults.js";
-import { checkDryRunRange, dryRun, dryRunMetric, validateForDryRun } from "../rules/dry-run.js";
-import { validateMatcherSet } from "../rules/matcher-set.js";
-import { validateRule } from "../rules/rule-schema.js";
-import { readSilences } from "../rules/stored-rows.js";
-import { SILENCES_MAX, type AlertStore } from "../storage/alert-store.js";
-import { sampleHistory } from "../storage/sample-history.js";
-import type { Database } from "../storage/schema.js";
+import type { Alerting } from "./alerting.js";
+import { DEFAULT_RULE_NAMES } from "./defaults.js";
+import { checkDryRunRange, dryRun, dryRunMetric, validateForDryRun } from "./dry-run.js";
+import { validateMatcherSet } from "./matcher-set.js";
+import { SILENCES_MAX, type AlertingApiStore } from "./ports.js";
+import { validateRule } from "./rule-schema.js";
+import { readSilences } from "./stored-rows.js";
 
 /** Dry runs at once: each replays up to 500k samples on the event loop (yielding) and reads them from the database. */
 const DRY_RUNS_AT_ONCE = 1;
 /** Rules managed over the API: every one is compiled and indexed, and every batch is matched against them. */
 const API_RULES_MAX = 1000;
 
-export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: Kysely<Database>; clock: Clock }): AlertingApi {
-  const { alerting, store, db, clock } = opts;
+export function alertingApi(opts: { alerting: Alerting; store: AlertingApiStore; clock: Clock }): AlertingApi {
+  const { alerting, store, clock } = opts;
   let dryRunsRunning = 0;
   const existing = async (id: string) => {
     const a = await store.getAlert(id);
@@ -99,7 +97,7 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertStore; db: K
       if (dryRunsRunning >= DRY_RUNS_AT_ONCE) throw new CollectorError(CollectorErrors.BUSY, "dry-run: another dry run is running; try again when it finishes");
       dryRunsRunning++;
       try {
-        const events = await dryRun(v.rule, sampleHistory(db, dryRunMetric(v.rule)!, startMs, endMs), startMs, endMs);
+        const events = await dryRun(v.rule, store.sampleHistory(dryRunMetric(v.rule)!, startMs, endMs), startMs, endMs);
         return {
           problems: [],
           events: events.map((e) => ({ time: new Date(e.timeMs).toISOString(), kind: e.kind, severity: e.severity, value: e.value, labels: e.labels })),
