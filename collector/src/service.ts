@@ -17,7 +17,9 @@ import { TokenStore } from "./storage/token-store.js";
 import { AlertStore } from "./storage/alert-store.js";
 import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
-import { startNotifications } from "./wiring/notifications.js";
+import { startNotifications } from "./notify/pipeline.js";
+import { NotifyStore } from "./storage/notify-store.js";
+import { OutboxStore } from "./storage/outbox-store.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 
@@ -66,7 +68,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
   const redactor = configRedactor(config);
-  const notifications = await startNotifications({ db, config, clock, log, redact: (text) => redactor.text(text) });
+  const outbox = new OutboxStore(db);
+  const notifications = await startNotifications({ outbox, state: new NotifyStore(db, outbox), config, clock, log, redact: (text) => redactor.text(text) });
   const alertStore = new AlertStore(db);
   const alerting = new Alerting({
     repo: alertStore,

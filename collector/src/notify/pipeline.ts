@@ -1,18 +1,14 @@
 // Builds the notification pipeline: receivers, policy (restored), dispatcher → outbox, delivery worker, and the API view.
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
 import type { Clock, Logger } from "@vigil/shared";
 import type { NotificationsApi } from "../api/ports.js";
 import type { CollectorConfig } from "../config.js";
-import { DeliveryWorker } from "../notify/delivery/index.js";
-import { Dispatcher } from "../notify/dispatcher.js";
-import { createReceiver } from "../notify/receivers/index.js";
-import type { OutboxStatus } from "../notify/ports.js";
-import { NotificationPolicy } from "../notify/routing/index.js";
-import type { Receiver } from "../notify/types.js";
-import { NotifyStore } from "../storage/notify-store.js";
-import { OutboxStore } from "../storage/outbox-store.js";
-import type { Database } from "../storage/schema.js";
+import { DeliveryWorker } from "./delivery/index.js";
+import { Dispatcher } from "./dispatcher.js";
+import type { NotifyStateStore, OutboxStatus, OutboxStorage } from "./ports.js";
+import { createReceiver } from "./receivers/index.js";
+import { NotificationPolicy } from "./routing/index.js";
+import type { Receiver } from "./types.js";
 
 export interface NotificationPipeline {
   dispatcher: Dispatcher;
@@ -21,22 +17,21 @@ export interface NotificationPipeline {
 }
 
 export async function startNotifications(opts: {
-  db: Kysely<Database>;
+  outbox: OutboxStorage;
+  state: NotifyStateStore;
   config: CollectorConfig;
   clock: Clock;
   log: Logger;
   /** Removes the configuration's secrets from delivery errors before they are stored or logged. */
   redact: (text: string) => string;
 }): Promise<NotificationPipeline> {
-  const { db, config, clock, log, redact } = opts;
+  const { outbox, state, config, clock, log, redact } = opts;
   const receivers = new Map<string, Receiver>(config.receivers.map((c) => [c.name, createReceiver(c)]));
-  const outbox = new OutboxStore(db);
-  const store = new NotifyStore(db, outbox);
   const policy = new NotificationPolicy({
     config: config.notificationPolicy,
     clock,
     receiverSupportsAck: (name) => receivers.get(name)?.supportsAck ?? false,
-    restore: await store.loadSnapshot(),
+    restore: await state.loadSnapshot(),
   });
   const worker = new DeliveryWorker({
     store: outbox,
@@ -51,7 +46,7 @@ export async function startNotifications(opts: {
     timeoutMs: 10_000,
     redact,
   });
-  const dispatcher = new Dispatcher({ policy, persistence: store, clock, log: log.child({ component: "notify" }), onEnqueued: () => worker.kick() });
+  const dispatcher = new Dispatcher({ policy, persistence: state, clock, log: log.child({ component: "notify" }), onEnqueued: () => worker.kick() });
   if (receivers.size > 0) {
     worker.start();
     dispatcher.start();
