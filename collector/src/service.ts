@@ -1,4 +1,4 @@
-// The composition root: every part of the collector is built and wired here, and nowhere else.
+// The composition root: every part of the collector is wired here, and nowhere else (storage builds its own stores).
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
@@ -6,20 +6,11 @@ import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
-import { newIngestStats, noAuth, type IngestStats, type IngestStorage } from "./ingest/ports.js";
-import { openStorage } from "./storage/open.js";
-import { registerHost } from "./storage/host-store.js";
-import { PostgresMetricsReader } from "./storage/metrics-reader.js";
-import { StorageReadiness } from "./storage/readiness.js";
-import { SampleWriter } from "./storage/sample-writer.js";
-import { SeriesRegistry } from "./storage/series-registry.js";
-import { TokenStore } from "./storage/token-store.js";
-import { AlertStore } from "./storage/alert-store.js";
+import { newIngestStats, noAuth, type IngestStats } from "./ingest/ports.js";
+import { startNotifications } from "./notify/pipeline.js";
 import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
-import { startNotifications } from "./notify/pipeline.js";
-import { NotifyStore } from "./storage/notify-store.js";
-import { OutboxStore } from "./storage/outbox-store.js";
+import { openStorage } from "./storage/open.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 
@@ -51,35 +42,24 @@ function loadTls(config: CollectorConfig): GrpcTls | undefined {
 export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
   const tls = loadTls(config);
   const storage = await openStorage(config, log, clock);
-  const { db, partitions } = storage;
   const partitionTimer = setInterval(() => {
-    partitions.ensureAround(clock.now()).catch((err: Error) => log.warn({ err: err.message }, "partition maintenance failed"));
+    storage.partitions.ensureAround(clock.now()).catch((err: Error) => log.warn({ err: err.message }, "partition maintenance failed"));
   }, HOUR);
   partitionTimer.unref();
 
-  const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
-  const series = new SeriesRegistry(db);
-  const ingestStorage: IngestStorage = {
-    registerHost: (h, admit) => registerHost(db, h, admit),
-    resolveSeries: (hostId, keys, maxPerHost) => series.resolve(hostId, keys, maxPerHost),
-    enqueue: (p) => writer.enqueue(p),
-    full: () => writer.full,
-  };
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
   const redactor = configRedactor(config);
-  const outbox = new OutboxStore(db);
-  const notifications = await startNotifications({ outbox, state: new NotifyStore(db, outbox), config, clock, log, redact: (text) => redactor.text(text) });
-  const alertStore = new AlertStore(db);
+  const notifications = await startNotifications({ outbox: storage.outbox, state: storage.notifyState, config, clock, log, redact: (text) => redactor.text(text) });
   const alerting = new Alerting({
-    repo: alertStore,
+    repo: storage.alerts,
     clock,
     log: log.child({ component: "alerting" }),
     rulesDir: config.rulesDir,
     disabledDefaults: config.disabledRules,
     onTransitions: (events) => notifications.dispatcher.onAlertEvents(events),
   });
-  const rulesReport = await alerting.start(await alertStore.hostsLastSeen());
+  const rulesReport = await alerting.start(await storage.alerts.hostsLastSeen());
   // Alert state and notification decisions are stored in separate transactions: after a crash between the two, the
   // policy learns of every open alert again here (it ignores what it already knew), so no page is lost.
   notifications.dispatcher.onAlertEvents(
@@ -111,8 +91,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       maxSeriesPerHost: config.ingest.maxSeriesPerHost,
       allowAgentIdChange: config.ingest.allowAgentIdChange,
     },
-    storage: ingestStorage,
-    auth: config.insecureNoAuth ? noAuth : new TokenStore(db),
+    storage: storage.ingest,
+    auth: config.insecureNoAuth ? noAuth : storage.tokens,
     clock,
     log: log.child({ component: "ingest" }),
     collectorId: randomUUID(),
@@ -126,14 +106,13 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       ),
   });
 
-  const reader = new PostgresMetricsReader(db, clock);
-  const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: writer.stats });
+  const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: storage.ingest.stats });
   registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
-    reader,
-    alerting: alertingApi({ alerting, store: alertStore, clock }),
+    reader: storage.reader,
+    alerting: alertingApi({ alerting, store: storage.alerts, clock }),
     notifications: notifications.api,
-    readiness: new StorageReadiness(db),
+    readiness: storage.readiness,
     selfMetrics,
     limits: config.api,
     clock,
@@ -155,7 +134,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     async stop() {
       clearInterval(partitionTimer);
       await grpc.close();
-      await writer.close();
+      await storage.ingest.close();
       await alerting.stop();
       await notifications.stop();
       await http.close();

@@ -2,7 +2,6 @@ import { systemClock, type Logger } from "@vigil/shared";
 import type { CollectorConfig } from "../config.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { openStorage } from "../storage/open.js";
-import { TokenStore } from "../storage/token-store.js";
 
 export interface TokenCommandOptions {
   config: CollectorConfig;
@@ -21,7 +20,7 @@ export async function runTokenCommand({ config, args, name, anyHost, log, out }:
   }
   const storage = await openStorage(config, log, systemClock);
   try {
-    const tokens = new TokenStore(storage.db);
+    const { tokens } = storage;
     if (sub === "create") {
       if (!name) throw new CollectorError(CollectorErrors.BAD_CONFIG, "token create: --name HOST is required");
       const { token, id } = await tokens.create(name, anyHost);

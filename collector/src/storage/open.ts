@@ -1,17 +1,16 @@
-import type { Kysely } from "kysely";
 import type { Clock, Logger } from "@vigil/shared";
 import { databaseTarget } from "./connect-error.js";
 import { openDatabase } from "./database.js";
 import { acquireDataDirLock } from "./data-dir-lock.js";
 import { migrate } from "./migrator.js";
 import { PartitionManager } from "./partitions.js";
-import type { Database } from "./schema.js";
+import { createStores, type Stores } from "./stores.js";
 import { waitForDatabase } from "./wait-for-database.js";
 
-export interface Storage {
-  db: Kysely<Database>;
+/** The one bundle the collector gets from storage: its ports (stores.ts), which backend serves them, and its end. */
+export interface Storage extends Stores {
   kind: "postgres" | "pglite";
-  partitions: PartitionManager;
+  /** Commits what the write queue holds, then closes the database (and frees a PGlite data dir). */
   close(): Promise<void>;
 }
 
@@ -22,11 +21,12 @@ export interface StorageOptions {
   dataDir: string;
   /** How long to keep retrying an unreachable database at start (0: fail at once; Infinity: until stopped). */
   waitForDbMs: number;
+  ingest: { maxQueuedRows: number };
 }
 
 /**
  * Opens the database (locking a PGlite data dir: one process at a time), waits for it to answer as configured,
- * migrates, prepares partitions.
+ * migrates, prepares partitions, and builds the stores over it.
  */
 export async function openStorage(opts: StorageOptions, log: Logger, clock: Clock): Promise<Storage> {
   const unlock = opts.databaseUrl ? () => {} : acquireDataDirLock(opts.dataDir);
@@ -43,11 +43,12 @@ export async function openStorage(opts: StorageOptions, log: Logger, clock: Cloc
     log.info({ storage: store.kind, timescale: migrated.timescale, applied: migrated.applied }, "storage ready");
     const partitions = new PartitionManager(store.db, migrated.timescale);
     await partitions.ensureAround(clock.now());
+    const stores = createStores(store.db, partitions, opts.ingest, clock);
     return {
-      db: store.db,
+      ...stores,
       kind: store.kind,
-      partitions,
       async close() {
+        await stores.ingest.close();
         await store.close();
         unlock();
       },

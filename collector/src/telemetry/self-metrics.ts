@@ -1,11 +1,20 @@
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { IngestStats } from "../ingest/ports.js";
-import type { WriterStats } from "../storage/sample-writer.js";
 import { mirroredCounter, mirroredCounterByLabel } from "./mirrored-counter.js";
+
+/** The write queue's counters, as storage's writer keeps them. */
+export interface WriteQueueStats {
+  readonly queuedRows: number;
+  readonly committedRows: number;
+  readonly commits: number;
+  readonly failedCommits: number;
+  readonly pointConflicts: number;
+  readonly refusedBatches: number;
+}
 
 export interface SelfMetricsSources {
   ingest: IngestStats;
-  writer: WriterStats;
+  writer: WriteQueueStats;
 }
 
 /** The collector's own health in Prometheus format, served at /metrics. */

@@ -1,0 +1,71 @@
+// Everything the rest of the collector gets from storage, built over one database: each field is a port of the package
+// that uses it (ingest/, api/, rules/, notify/), so a second backend would plug in by building the same bundle.
+import type { Kysely } from "kysely";
+import type { Clock } from "@vigil/shared";
+import type { MetricsReader, Readiness } from "../api/ports.js";
+import type { IngestStorage } from "../ingest/ports.js";
+import type { NotifyStateStore, OutboxStorage } from "../notify/ports.js";
+import type { AlertStorage } from "../rules/ports.js";
+import { AlertStore } from "./alert-store.js";
+import { registerHost } from "./host-store.js";
+import { PostgresMetricsReader } from "./metrics-reader.js";
+import { NotifyStore } from "./notify-store.js";
+import { OutboxStore } from "./outbox-store.js";
+import type { PartitionManager } from "./partitions.js";
+import { StorageReadiness } from "./readiness.js";
+import { SampleWriter, type WriterStats } from "./sample-writer.js";
+import type { Database } from "./schema.js";
+import { SeriesRegistry } from "./series-registry.js";
+import { TokenStore } from "./token-store.js";
+
+/** Rows per write transaction: batches from many agents are coalesced up to this. */
+const MAX_ROWS_PER_COMMIT = 20_000;
+
+/** ingest/'s storage, with the write queue's counters and its end for the composition root. */
+export interface IngestStore extends IngestStorage {
+  readonly stats: WriterStats;
+  /** Commits what is queued, then refuses more: called once ingest has stopped, before alerting stops. */
+  close(): Promise<void>;
+}
+
+export interface Stores {
+  ingest: IngestStore;
+  /** Agent tokens: ingest authenticates agents with them, the token CLI manages them. */
+  tokens: TokenStore;
+  reader: MetricsReader;
+  readiness: Readiness;
+  alerts: AlertStorage;
+  outbox: OutboxStorage;
+  notifyState: NotifyStateStore;
+  // Upkeep the collector schedules, beside the ports.
+  /** Makes the daily samples partitions around a time (plain Postgres and PGlite; nothing under TimescaleDB). */
+  partitions: Pick<PartitionManager, "ensureAround">;
+}
+
+export interface StoresOptions {
+  /** Rows queued (not yet committed) above which ingest waits: the bound on the collector's memory. */
+  maxQueuedRows: number;
+}
+
+export function createStores(db: Kysely<Database>, partitions: PartitionManager, opts: StoresOptions, clock: Clock): Stores {
+  const writer = new SampleWriter({ db, partitions, maxQueuedRows: opts.maxQueuedRows, maxRowsPerCommit: MAX_ROWS_PER_COMMIT });
+  const series = new SeriesRegistry(db);
+  const outbox = new OutboxStore(db);
+  return {
+    ingest: {
+      registerHost: (h, admit) => registerHost(db, h, admit),
+      resolveSeries: (hostId, keys, maxPerHost) => series.resolve(hostId, keys, maxPerHost),
+      enqueue: (p) => writer.enqueue(p),
+      full: () => writer.full,
+      stats: writer.stats,
+      close: () => writer.close(),
+    },
+    tokens: new TokenStore(db),
+    reader: new PostgresMetricsReader(db, clock),
+    readiness: new StorageReadiness(db),
+    alerts: new AlertStore(db),
+    outbox,
+    notifyState: new NotifyStore(db, outbox),
+    partitions,
+  };
+}
