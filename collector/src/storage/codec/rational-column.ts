@@ -14,6 +14,14 @@ export const MAX_DENOMINATOR = 2 ** 32;
 /** Denominators remembered, most recent first: a CPU's total jiffies take a few neighbouring values. */
 const RECENT = 4;
 
+/**
+ * Denominators above this are only worth it when they repeat (a filesystem's block count). Below it are the totals
+ * of real ratios: 128 cores × 100 Hz × 10 s is 128,000 jiffies. On a 64-core host's total CPU, which takes a new
+ * denominator nearly every tick, two integer columns cost 2.75 B a value and its doubles 6.6.
+ */
+const LARGE_DENOMINATOR = 2 ** 20;
+const MAX_LARGE_SEARCHES = 16;
+
 export const rationalColumnBound = (n: number): number => 2 * intColumnBound(n);
 
 export interface Rationals {
@@ -23,8 +31,9 @@ export interface Rationals {
 
 /**
  * Numerators and denominators with p[i] / q[i] === values[i] exactly (the decoder's own division), or undefined when
- * some value has none with q ≤ MAX_DENOMINATOR, or when new denominators keep turning up (beyond the first 16, more
- * than one value in 4): random-looking doubles, for which two integer columns would cost more than the float column.
+ * some value has none with q ≤ MAX_DENOMINATOR, or when more than MAX_LARGE_SEARCHES values needed a new denominator
+ * above LARGE_DENOMINATOR: random-looking doubles, which match some huge p / q every time and would cost more as two
+ * integer columns than as floats.
  */
 export function rationalSplit(values: ArrayLike<number>): Rationals | undefined {
   const n = values.length;
@@ -32,7 +41,7 @@ export function rationalSplit(values: ArrayLike<number>): Rationals | undefined 
   const q = new Float64Array(n);
   const recent = new Float64Array(RECENT);
   let known = 0;
-  let searches = 0;
+  let largeSearches = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v) || Object.is(v, -0)) return undefined;
@@ -47,8 +56,9 @@ export function rationalSplit(values: ArrayLike<number>): Rationals | undefined 
       }
     }
     if (k === known) {
-      if (++searches > 16 && searches > i / 4) return undefined;
       if (!continuedFraction(v, p, q, i)) return undefined;
+      if (q[i]! > LARGE_DENOMINATOR && ++largeSearches > MAX_LARGE_SEARCHES) return undefined;
+      if (known > 0) nearMultiple(p, q, i, recent[0]!);
       if (known < RECENT) known++;
       k = known - 1;
     }
@@ -74,6 +84,18 @@ export function readRationals(r: ByteReader, out: Float64Array, what: string): v
     if (!(d >= 1 && d <= MAX_DENOMINATOR)) throw new CodecError(`${what}: denominator ${i} is ${d}, expected 1..${MAX_DENOMINATOR}`);
     out[i] = out[i]! / d;
   }
+}
+
+/**
+ * Replaces the lowest-terms p[i] / q[i] by the same fraction over the multiple of q[i] nearest `previous`: 150/1000
+ * comes out of the search as 3/20, and 3/20 would break a run of 1000s in the denominator column. p·m / (q·m) is the
+ * same rational, so its correctly rounded quotient is the same double.
+ */
+function nearMultiple(p: Float64Array, q: Float64Array, i: number, previous: number): void {
+  const m = Math.round(previous / q[i]!);
+  if (m <= 1 || q[i]! * m > MAX_DENOMINATOR || !Number.isSafeInteger(p[i]! * m)) return;
+  p[i] = p[i]! * m;
+  q[i] = q[i]! * m;
 }
 
 /**
