@@ -6,7 +6,8 @@
 //
 // Layout (block-frame.ts): an uncompressed header (version, kind, n, mantissaBits, compression, payload length), then
 // the payload deflated as one stream. The payload is the times (int-column.ts: first time, then deltas of deltas, so
-// 10 s ticks cost next to nothing) and one column per value array, each with a mode byte (value-column.ts):
+// 10 s ticks cost next to nothing) and one column per value array, each with its own mode byte (a rollup has five;
+// value-column.ts):
 // - int: all safe integers (byte gauges, counters): deltas or deltas of deltas over their gcd, as varints.
 // - rational: all exactly p / q with small q (rational-column.ts): CPU jiffy ratios, used / total, decimals (load
 //   0.52, ms / 1000). Two integer columns; exact.
@@ -24,10 +25,11 @@
 //   1.78; at 24 bits 1.61, 1.95, 2.10, 1.49, 1.48. Hence two layouts, chosen per column.
 // - Integers as varints against fixed-width byte planes: planes 0-7% smaller on counters, about 3% overall; not
 //   worth a second layout.
-// - Whole host payloads: deflate level 1 0.605, 6 0.580, 9 0.577 (3.7× the encode time of 6); brotli quality 5
-//   0.573 (decode 66 µs a block against 48), quality 11 0.518 (13 ms to encode a block). Deflate level 6.
-// - The whole codec: bench/codec.ts (0.64 B a sample in day blocks, 0.74 in hour blocks; decode about 150 µs a day
-//   block).
+// - Whole host payloads (the 90 series without the two measured floats): deflate level 1 0.605, 6 0.580, 9 0.577
+//   (3.7× the encode time of 6); brotli quality 5 0.573 (decode 66 µs a block against 48), quality 11 0.518 (13 ms
+//   to encode a block). Deflate level 6.
+// - The whole codec: bench/codec.ts (0.64 B a sample in day blocks, 0.83 in hour blocks, exact; decode about 150-250
+//   µs a day block).
 //
 // Decoding trusts nothing: n ≤ MAX_BLOCK_POINTS, the payload length within what n points can take, inflating stops
 // at that length, every read is bounds-checked, and CodecError names the field that is wrong.

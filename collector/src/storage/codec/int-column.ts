@@ -1,5 +1,5 @@
-// Hand-written integer column of the block codec (see index.ts for why no library): timestamps, counts, and values
-// that are all safe integers (byte gauges, counters) or decimals scaled to integers.
+// Hand-written integer column of the block codec (see index.ts for why no library): timestamps, rollup counts, values
+// that are all safe integers (byte gauges, counters), and the numerators and denominators of rational columns.
 //
 // Layout: order (1 or 2), scale g (uvarint), the first value, for order 2 the first delta / g, then the remaining
 // deltas (order 1) or deltas of deltas (order 2) divided by g, all signed varints. Order 2 turns steady ticks and
@@ -24,7 +24,7 @@ export function isIntColumn(values: ArrayLike<number>): boolean {
   return true;
 }
 
-/** Writes `values`, which must pass `isIntColumn`, in the order that gives fewer varint bytes (a cheap stand-in for deflated size). */
+/** Writes `values`, which must pass `isIntColumn`, in the order giving fewer varint bytes (a cheap stand-in for deflated size). */
 export function writeInts(w: ByteWriter, values: ArrayLike<number>): void {
   const n = values.length;
   const d1 = new Float64Array(Math.max(0, n - 1));
