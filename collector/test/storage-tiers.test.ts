@@ -12,6 +12,7 @@ import type { OpenDatabase } from "../src/storage/database.js";
 import { PostgresMetricsReader } from "../src/storage/metrics-reader.js";
 import { migrate } from "../src/storage/migrator.js";
 import { PartitionManager } from "../src/storage/partitions.js";
+import { sampleHistory } from "../src/storage/sample-history.js";
 import { insertSamples } from "../src/storage/sample-rows.js";
 import type { Database } from "../src/storage/schema.js";
 import { TierMaintenance, type LifecycleSettings } from "../src/storage/tiers/maintenance.js";
@@ -150,6 +151,23 @@ function tierSuite(kind: "postgres" | "pglite") {
     assert.equal(r.compactedSamples, late.length + replayed.length);
     assert.equal(await narrowCount(id!), 0);
     await check("after the merge");
+  });
+
+  test("rule dry runs replay compacted blocks and narrow rows alike, in time order", async () => {
+    const a = (await newSeries(["t.history"]))[0]!;
+    const b = (await newSeries(["t.history"]))[0]!;
+    const base = T0 + 40 * DAY;
+    const da = series10s(base, base + 3 * HOUR, 5);
+    const db2 = series10s(base + 5000, base + 3 * HOUR, 6).filter(([t]) => t % 30_000 === 5000);
+    await write(a, da);
+    await write(b, db2);
+    clock.set(base + 2 * HOUR + 30 * MIN);
+    await maintenance().run(clock.now()); // the first hour compacted, the rest narrow
+    const got: [number, number][] = [];
+    for await (const page of sampleHistory(db, "t.history", base, base + 3 * HOUR)) for (const p of page) got.push([p.timeMs, p.value]);
+    const want = [...da, ...db2].sort((x, y) => x[0] - y[0]);
+    assert.equal(got.length, want.length);
+    assert.deepEqual(got, want);
   });
 
   test("a compaction that fails midway leaves every row where it was; the next run completes it", async () => {
