@@ -7,7 +7,10 @@ import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
 import { newIngestStats, noAuth, type IngestStats, type IngestStorage } from "./ingest/ports.js";
+import { MaintenanceSchedule } from "./maintenance/schedule.js";
 import { openStorage } from "./storage/open.js";
+import { TierMaintenance } from "./storage/tiers/maintenance.js";
+import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
 import { registerHost } from "./storage/host-store.js";
 import { PostgresMetricsReader } from "./storage/metrics-reader.js";
 import { StorageReadiness } from "./storage/readiness.js";
@@ -37,7 +40,6 @@ export interface CollectorService {
   stop(): Promise<void>;
 }
 
-const HOUR = 3_600_000;
 const CHECK_STATUS = ["healthy", "degraded", "unhealthy"] as const;
 
 function loadTls(config: CollectorConfig): GrpcTls | undefined {
@@ -50,10 +52,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const tls = loadTls(config);
   const storage = await openStorage(config, log, clock);
   const { db, partitions } = storage;
-  const partitionTimer = setInterval(() => {
-    partitions.ensureAround(clock.now()).catch((err: Error) => log.warn({ err: err.message }, "partition maintenance failed"));
-  }, HOUR);
-  partitionTimer.unref();
+  const storageLog = log.child({ component: "storage" });
+  const reportCorrupt = (table: string, seriesId: number, err: Error) => storageLog.error({ table, seriesId, err: err.message }, "a stored block cannot be decoded; left out of the answer");
+  const maintenance = new MaintenanceSchedule(new TierMaintenance(db, storage.kind, partitions, config.storage, storageLog), {
+    intervalMs: config.storage.maintenanceIntervalMs,
+    clock,
+    log: storageLog,
+  });
+  maintenance.start();
 
   const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
   const series = new SeriesRegistry(db);
@@ -124,8 +130,9 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       ),
   });
 
-  const reader = new PostgresMetricsReader(db, clock);
+  const reader = new PostgresMetricsReader(db, config.storage.retention, clock, reportCorrupt);
   const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: writer.stats });
+  registerMaintenanceMetrics(selfMetrics, maintenance.stats);
   registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader,
@@ -151,7 +158,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     ingestStats,
     reloadRulesInBackground: () => alerting.reloadInBackground(),
     async stop() {
-      clearInterval(partitionTimer);
+      await maintenance.stop();
       await grpc.close();
       await writer.close();
       await alerting.stop();

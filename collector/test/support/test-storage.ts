@@ -5,8 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase } from "../../../test/support/postgres.js";
 import { openDatabase, type OpenDatabase } from "../../src/storage/database.js";
+import type { RetentionSettings } from "../../src/storage/tiers/retention.js";
+
+const DAY = 86_400_000;
 
 export type StorageKind = "postgres" | "pglite";
+
+/** The collector's default retention (config `storage.retention`). */
+export const TEST_RETENTION: RetentionSettings = { keep: { raw: 15 * DAY, "1m": 90 * DAY, "1h": 730 * DAY }, overrides: [] };
 
 export async function openTestStorage(kind: StorageKind): Promise<{ store: OpenDatabase; dispose(): Promise<void> }> {
   if (kind === "postgres") {
