@@ -17,7 +17,7 @@ import { insertSamples } from "../src/storage/sample-rows.js";
 import type { Database } from "../src/storage/schema.js";
 import { TierMaintenance, type LifecycleSettings } from "../src/storage/tiers/maintenance.js";
 import type { RetentionSettings } from "../src/storage/tiers/retention.js";
-import { openTestStorage, TEST_RETENTION } from "./support/test-storage.js";
+import { openTestStorage, TEST_RETENTION, type StorageKind } from "./support/test-storage.js";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -53,7 +53,7 @@ function close(got: [number, number][], want: [number, number][], rel: number, w
   });
 }
 
-function tierSuite(kind: "postgres" | "pglite") {
+function tierSuite(kind: StorageKind) {
   let store: OpenDatabase;
   let dispose: (() => Promise<void>) | undefined;
   let db: Kysely<Database>;
@@ -64,13 +64,14 @@ function tierSuite(kind: "postgres" | "pglite") {
   before(async () => {
     ({ store, dispose } = await openTestStorage(kind));
     db = store.db;
-    await migrate(db);
-    samples = new PartitionManager(db, false);
+    const { timescale } = await migrate(db);
+    if (kind === "timescale") assert.equal(timescale, true, "TIMESCALE_URL's server has the timescaledb extension");
+    samples = new PartitionManager(db, timescale);
   });
   after(() => dispose?.());
 
   const settings = (over: Partial<LifecycleSettings> = {}): LifecycleSettings => ({ retention: TEST_RETENTION, compactAfterMs: HOUR, mantissaBits: 52, ...over });
-  const maintenance = (over: Partial<LifecycleSettings> = {}) => new TierMaintenance(db, kind, samples, settings(over), log);
+  const maintenance = (over: Partial<LifecycleSettings> = {}) => new TierMaintenance(db, kind === "pglite" ? "pglite" : "postgres", samples, settings(over), log);
   const reader = (retention: RetentionSettings = TEST_RETENTION) => new PostgresMetricsReader(db, retention, clock);
 
   /** A new host with one series per metric name; returns the series ids. */
@@ -248,3 +249,5 @@ function tierSuite(kind: "postgres" | "pglite") {
 
 describe("storage tiers on Postgres", { skip: skipWithoutPostgres() }, () => tierSuite("postgres"));
 describe("storage tiers on PGlite", () => tierSuite("pglite"));
+// TimescaleDB cannot be installed on our machines; set TIMESCALE_URL to a server that has it to run these.
+describe("storage tiers on TimescaleDB", { skip: process.env.TIMESCALE_URL ? false : "TIMESCALE_URL is not set" }, () => tierSuite("timescale"));

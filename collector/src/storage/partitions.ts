@@ -58,9 +58,12 @@ export class PartitionManager {
     await this.ensureFor([now - w, now, now + w, now + 2 * w]);
   }
 
-  /** Drops the partitions that hold only times before `cutoffMs`; returns their names. */
+  /** Drops the partitions (TimescaleDB: chunks) that hold only times before `cutoffMs`; returns their names. */
   async dropBefore(cutoffMs: number): Promise<string[]> {
-    if (!this.managed) return [];
+    if (!this.managed) {
+      const r = await sql<{ name: string }>`SELECT drop_chunks('samples', older_than => ${new Date(cutoffMs).toISOString()}::timestamptz)::text AS name`.execute(this.db);
+      return r.rows.map((x) => x.name);
+    }
     const { table, widthMs } = this.spec;
     const parts = await sql<{ name: string }>`
       SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
