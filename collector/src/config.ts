@@ -27,6 +27,17 @@ export function underSystemd(env: NodeJS.ProcessEnv, terminal = process.stderr.i
   return Boolean(env.INVOCATION_ID || env.NOTIFY_SOCKET) && !terminal;
 }
 
+/** How long a tier is kept: an hour to a hundred years. */
+const zRetention = zDuration(3_600_000, 100 * 365 * DAY_MS);
+/** A metric name pattern for retention overrides: metric-name characters and `*` (any run of characters). */
+const zMetricPattern = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.:*-]+$/, "expected a metric name pattern: letters, digits, _ . : - and * (any run of characters)");
+/** Mantissa bits kept for non-integer values in compacted blocks (README "Storage": the relative error bound). */
+const DEFAULT_VALUE_BITS = 52;
+
 const schema = z
   .object({
     grpc_listen: zHostPort.default("127.0.0.1:4770"),
@@ -63,6 +74,25 @@ const schema = z
         max_series_per_stream: zInteger(100, 1_000_000).default(10_000),
         max_series_per_host: zInteger(100, 10_000_000).default(50_000),
         allow_agent_id_change: zBoolean.default(false),
+      })
+      .strict()
+      .default({}),
+    // The storage lifecycle (README "Storage"): tiers' retention, compaction, maintenance.
+    storage: z
+      .object({
+        retention: z.object({ raw: zRetention.default("15d"), "1m": zRetention.default("90d"), "1h": zRetention.default("2y") }).strict().default({}),
+        retention_overrides: z
+          .array(
+            z
+              .object({ match: zMetricPattern, raw: zRetention.optional(), "1m": zRetention.optional(), "1h": zRetention.optional() })
+              .strict()
+              .refine((o) => o.raw !== undefined || o["1m"] !== undefined || o["1h"] !== undefined, "names no tier: give raw, 1m or 1h"),
+          )
+          .max(100)
+          .default([]),
+        compact_after: zDuration(60_000, 7 * DAY_MS).default("1h"),
+        maintenance_interval: zDuration(10_000, DAY_MS).default("10m"),
+        value_bits: zInteger(8, 52).default(DEFAULT_VALUE_BITS),
       })
       .strict()
       .default({}),
@@ -116,6 +146,14 @@ export interface CollectorConfig {
     allowAgentIdChange: boolean;
   };
   api: { maxPoints: number; maxSeries: number; maxSamples: number; maxHeavyQueries: number; timeoutMs: number };
+  storage: LifecycleConfig;
+}
+
+export interface LifecycleConfig {
+  retention: { keep: Record<"raw" | "1m" | "1h", number>; overrides: { match: string; keep: Partial<Record<"raw" | "1m" | "1h", number>> }[] };
+  compactAfterMs: number;
+  maintenanceIntervalMs: number;
+  mantissaBits: number;
 }
 
 const SPECS: readonly SettingSpec[] = [
@@ -209,6 +247,15 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
       maxSeriesPerStream: s.ingest.max_series_per_stream,
       maxSeriesPerHost: s.ingest.max_series_per_host,
       allowAgentIdChange: s.ingest.allow_agent_id_change,
+    },
+    storage: {
+      retention: {
+        keep: s.storage.retention,
+        overrides: s.storage.retention_overrides.map(({ match, ...keep }) => ({ match, keep })),
+      },
+      compactAfterMs: s.storage.compact_after,
+      maintenanceIntervalMs: s.storage.maintenance_interval,
+      mantissaBits: s.storage.value_bits,
     },
     api: { maxPoints: s.api.max_points, maxSeries: s.api.max_series, maxSamples: s.api.max_samples, maxHeavyQueries: s.api.max_heavy_queries, timeoutMs: s.api.query_timeout },
   };

@@ -7,12 +7,14 @@ import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
 import { newIngestStats, noAuth, type IngestStats } from "./ingest/ports.js";
+import { MaintenanceSchedule } from "./maintenance/schedule.js";
 import { startNotifications } from "./notify/pipeline.js";
 import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
 import { openStorage } from "./storage/open.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
+import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -30,7 +32,6 @@ export interface CollectorService {
   stop(): Promise<void>;
 }
 
-const HOUR = 3_600_000;
 const CHECK_STATUS = ["healthy", "degraded", "unhealthy"] as const;
 
 function loadTls(config: CollectorConfig): GrpcTls | undefined {
@@ -42,10 +43,12 @@ function loadTls(config: CollectorConfig): GrpcTls | undefined {
 export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
   const tls = loadTls(config);
   const storage = await openStorage(config, log, clock);
-  const partitionTimer = setInterval(() => {
-    storage.partitions.ensureAround(clock.now()).catch((err: Error) => log.warn({ err: err.message }, "partition maintenance failed"));
-  }, HOUR);
-  partitionTimer.unref();
+  const maintenance = new MaintenanceSchedule(storage.maintenance, {
+    intervalMs: config.storage.maintenanceIntervalMs,
+    clock,
+    log: log.child({ component: "storage" }),
+  });
+  maintenance.start();
 
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
@@ -107,6 +110,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   });
 
   const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: storage.ingest.stats });
+  registerMaintenanceMetrics(selfMetrics, maintenance.stats);
   registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader: storage.reader,
@@ -132,7 +136,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     ingestStats,
     reloadRulesInBackground: () => alerting.reloadInBackground(),
     async stop() {
-      clearInterval(partitionTimer);
+      await maintenance.stop();
       await grpc.close();
       await storage.ingest.close();
       await alerting.stop();

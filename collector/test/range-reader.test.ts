@@ -9,10 +9,11 @@ import { skipWithoutPostgres } from "../../test/support/postgres.js";
 import type { RangeRead, SelectedSeries } from "../src/api/ports.js";
 import { CollectorError } from "../src/errors.js";
 import type { OpenDatabase } from "../src/storage/database.js";
-import { openTestStorage } from "./support/test-storage.js";
+import { openTestStorage, TEST_RETENTION } from "./support/test-storage.js";
 import { migrate } from "../src/storage/migrator.js";
 import { PartitionManager } from "../src/storage/partitions.js";
-import { planChunks, RangeReader } from "../src/storage/range-reader.js";
+import { PostgresMetricsReader } from "../src/storage/metrics-reader.js";
+import { planChunks, SeriesSelect } from "../src/storage/range-reader.js";
 import { readWithin } from "../src/storage/timed-read.js";
 
 const DAY = 86_400_000;
@@ -25,7 +26,7 @@ describe("planChunks", () => {
     const chunks = planChunks(series(250, 10_000), { startMs: T0, endMs: T0 + 3_600_000, stepMs: 15_000 });
     assert.deepEqual(chunks.map((c) => c.series.length), [82, 82, 82, 4]); // 241 points each, ≤ 20,000 a statement
     assert.deepEqual(chunks.flatMap((c) => c.series.map((s) => s.id)), series(250, 0).map((s) => s.id));
-    assert.ok(chunks.every((c) => c.windows.length === 1 && c.windows[0]!.inclusive));
+    assert.ok(chunks.every((c) => c.windows.length === 1 && c.windows[0]!.fromMs === T0 - 15_000 && c.windows[0]!.toMs === T0 + 3_600_000));
   });
 
   test("a series too long for one statement is read alone in step-aligned windows covering the range", () => {
@@ -36,13 +37,12 @@ describe("planChunks", () => {
       assert.equal(c.series.length, 1);
       const w = c.windows;
       assert.equal(w.length, 2);
-      assert.equal(w[0]!.fromMs, r.startMs);
+      // (first point − step, last point]: the first point is the first multiple of the step at or after start.
+      assert.equal(w[0]!.fromMs, T0 + 60_000 - 60_000);
       assert.equal(w.at(-1)!.toMs, r.endMs);
-      assert.equal(w.at(-1)!.inclusive, true);
       for (let i = 1; i < w.length; i++) {
         assert.equal(w[i]!.fromMs, w[i - 1]!.toMs, "contiguous");
         assert.equal(w[i]!.fromMs % r.stepMs, 0, "aligned to the step");
-        assert.equal(w[i - 1]!.inclusive, false);
       }
     }
   });
@@ -51,7 +51,7 @@ describe("planChunks", () => {
 function rangeSuite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
   let dispose: (() => Promise<void>) | undefined;
-  let reader: RangeReader;
+  let reader: PostgresMetricsReader;
   const far = () => Date.now() + 60_000;
 
   before(async () => {
@@ -69,7 +69,7 @@ function rangeSuite(kind: "postgres" | "pglite") {
       SELECT to_timestamp(${T0 / 1000}::float8 + m * 60), s.id, s.id * 1000 + m FROM series s, generate_series(0, 59) m WHERE s.metric = 'wide'`.execute(store.db);
     await sql`INSERT INTO samples (time, series_id, value)
       SELECT to_timestamp(${T0 / 1000}::float8 + k * 600), s.id, k FROM series s, generate_series(0, 432) k WHERE s.metric = 'long'`.execute(store.db);
-    reader = new RangeReader(store.db, systemClock);
+    reader = new PostgresMetricsReader(store.db, TEST_RETENTION, systemClock);
   });
   after(() => dispose?.());
 
@@ -117,8 +117,9 @@ function rangeSuite(kind: "postgres" | "pglite") {
       assert.equal(s.points.length, 60);
       assert.deepEqual(s.points[3], [T0 + 180_000, sel.series[n]!.id * 1000 + 3]);
     }
+    // The point at T0 + 10 min sums the samples in (T0, T0 + 10 min]: minutes 1 to 10.
     const sum = await read(sel.series.slice(0, 1), { startMs: T0, endMs: T0 + 3_600_000, stepMs: 600_000, agg: "sum" });
-    assert.deepEqual(sum[0]!.points[0], [T0, 10 * sel.series[0]!.id * 1000 + 45]);
+    assert.deepEqual(sum[0]!.points[1], [T0 + 600_000, 10 * sel.series[0]!.id * 1000 + 55]);
   });
 
   test("a long series read in windows equals the aggregate over the whole range", async () => {
@@ -126,12 +127,14 @@ function rangeSuite(kind: "postgres" | "pglite") {
     const startMs = T0 + 30 * 60_000 + 7000;
     const endMs = T0 + 3 * DAY;
     const got = await read(sel.series, { startMs, endMs, stepMs: 3_600_000, agg: "avg" });
-    // Expected: the samples (k every 10 min, value k) within [start, end], averaged per hour.
+    // Expected: points at the whole hours in [start, end], each the average of the samples (k every 10 min, value
+    // k) in the hour up to and including it.
+    const first = Math.ceil(startMs / 3_600_000) * 3_600_000;
     const buckets = new Map<number, number[]>();
     for (let k = 0; k <= 432; k++) {
       const t = T0 + k * 600_000;
-      if (t < startMs || t > endMs) continue;
-      const b = Math.floor(t / 3_600_000) * 3_600_000;
+      if (t <= first - 3_600_000 || t > endMs) continue;
+      const b = Math.ceil(t / 3_600_000) * 3_600_000;
       buckets.set(b, [...(buckets.get(b) ?? []), k]);
     }
     const want = [...buckets].map(([b, ks]) => [b, ks.reduce((x, y) => x + y, 0) / ks.length]);
@@ -140,7 +143,7 @@ function rangeSuite(kind: "postgres" | "pglite") {
 
   test("a deadline already passed refuses to start a read", async () => {
     const clock = new ManualClock(Date.now() + DAY);
-    const late = new RangeReader(store.db, clock);
+    const late = new SeriesSelect(store.db, clock);
     await assert.rejects(
       late.selectSeries({ metric: "wide", exact: {}, accept: () => true, maxSeries: 10, maxCandidates: 10, deadlineMs: Date.now() }),
       (err: unknown) => err instanceof CollectorError && err.code === "VGL_ERR_QUERY_TIMEOUT",

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { sql } from "kysely";
 import { skipWithoutPostgres } from "../../test/support/postgres.js";
 import type { OpenDatabase } from "../src/storage/database.js";
-import { openTestStorage } from "./support/test-storage.js";
+import { openTestStorage, TEST_RETENTION } from "./support/test-storage.js";
 import type { AgentHello } from "../src/ingest/ports.js";
 import { registerHost } from "../src/storage/host-store.js";
 import { compileLabelMatchers } from "@vigil/shared/label-matchers";
@@ -84,8 +84,9 @@ function storageSuite(kind: "postgres" | "pglite") {
   });
 
   test("range queries bucket by step with each aggregation and filter by labels", async () => {
-    const reader = new PostgresMetricsReader(store.db);
-    const base = { host: "web-1" as string | undefined, startMs: T0, endMs: T0 + 9000, stepMs: 5000 };
+    const reader = new PostgresMetricsReader(store.db, TEST_RETENTION);
+    // Points at T0, T0+5s, T0+10s, each aggregating the samples in (t − 5s, t].
+    const base = { host: "web-1" as string | undefined, startMs: T0, endMs: T0 + 10_000, stepMs: 5000 };
     type Read = { labels: Record<string, string>; points: [number, number][] };
     const queryRange = async (q: typeof base & { match: Record<string, string>; agg: Aggregation }): Promise<Read[]> => {
       const deadlineMs = Date.now() + 30_000;
@@ -97,10 +98,12 @@ function storageSuite(kind: "postgres" | "pglite") {
     const avg = await queryRange({ ...base, match: { state: "user" }, agg: "avg" });
     assert.equal(avg.length, 1);
     assert.deepEqual(avg[0]!.labels, { state: "user", host: "web-1" });
-    assert.deepEqual(avg[0]!.points.map(([t]) => t), [T0, T0 + 5000]);
-    assert.ok(Math.abs(avg[0]!.points[0]![1] - 0.2) < 1e-9);
+    assert.deepEqual(avg[0]!.points.map(([t]) => t), [T0, T0 + 5000, T0 + 10_000]);
+    assert.ok(Math.abs(avg[0]!.points[1]![1] - 0.3) < 1e-9);
     const last = await queryRange({ ...base, match: { state: "user" }, agg: "last" });
-    assert.ok(Math.abs(last[0]!.points[1]![1] - 0.9) < 1e-9);
+    assert.ok(Math.abs(last[0]!.points[2]![1] - 0.9) < 1e-9);
+    const count = await queryRange({ ...base, match: { state: "user" }, agg: "count" });
+    assert.deepEqual(count[0]!.points, [[T0, 1], [T0 + 5000, 5], [T0 + 10_000, 4]]);
     const max = await queryRange({ ...base, match: { state: "idle" }, agg: "max" });
     assert.ok(Math.abs(max[0]!.points[0]![1] - 1) < 1e-9);
     const both = await queryRange({ ...base, match: {}, agg: "sum" });
@@ -129,7 +132,7 @@ function storageSuite(kind: "postgres" | "pglite") {
     await write(4, [run(2, 4000, "connection refused again")]);
     await write(5, [run(0, 2500, "late replay of an older run")]); // must not win over the newer state
     await writer.close();
-    const reader = new PostgresMetricsReader(store.db);
+    const reader = new PostgresMetricsReader(store.db, TEST_RETENTION);
     const checks = await reader.hostChecks("web-1");
     assert.ok(checks);
     assert.equal(checks.length, 1);

@@ -1,9 +1,9 @@
 import { SharedErrors, VigilError } from "./errors.js";
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/y;
 
-/** Parses Prometheus-style durations ("1m30s", "500ms", "2h"); `what` names the setting in the error. */
+/** Parses Prometheus-style durations ("1m30s", "500ms", "2h", "2y" of 365 days); `what` names the setting in the error. */
 export function parseDuration(text: string, what = "duration"): number {
   const s = text.trim();
   if (s === "") throw new VigilError(SharedErrors.BAD_DURATION, `${what}: expected a duration like "10s" or "1m30s", got ""`);

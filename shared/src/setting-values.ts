@@ -28,13 +28,13 @@ export function zDuration(min: number, max: number) {
   return z.union([z.string(), z.number()]).transform((v, ctx) => {
     const text = String(v).trim();
     if (/^[+-]?\d+(\.\d+)?$/.test(text) && Number(text) !== 0) {
-      return fail(ctx, `a duration needs a unit: write e.g. "${text}s" or "${text}ms" (units ms, s, m, h, d, w), got ${show(v)}`);
+      return fail(ctx, `a duration needs a unit: write e.g. "${text}s" or "${text}ms" (units ms, s, m, h, d, w, y), got ${show(v)}`);
     }
     let ms: number;
     try {
       ms = parseDuration(text);
     } catch {
-      return fail(ctx, `expected a duration like "10s" or "1m30s" (units ms, s, m, h, d, w), got ${show(v)}`);
+      return fail(ctx, `expected a duration like "10s" or "1m30s" (units ms, s, m, h, d, w, y), got ${show(v)}`);
     }
     if (!Number.isFinite(ms) || ms < min || ms > max) return fail(ctx, `must be between ${formatDuration(min)} and ${formatDuration(max)}, got ${show(v)}`);
     return ms;

@@ -15,8 +15,9 @@ export function serverUrl(): string | null {
   return null;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const base = serverUrl();
+/** A fresh database on the server of DATABASE_URL (or of `server`, e.g. TIMESCALE_URL's). */
+export async function createTestDatabase(server?: string): Promise<TestDatabase> {
+  const base = server ?? serverUrl();
   if (!base) throw new Error("DATABASE_URL is not set");
   const name = `vigil_test_${process.pid}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: base });

@@ -3,7 +3,7 @@ import { compileLabelMatchers, matcherPatternProblem, parseMatcherClause } from 
 import { badParam } from "../errors.js";
 import type { Aggregation } from "./ports.js";
 
-const AGGS: readonly Aggregation[] = ["avg", "min", "max", "last", "sum"];
+const AGGS: readonly Aggregation[] = ["avg", "min", "max", "last", "sum", "count"];
 
 /** Times the API accepts: 1970-01-01 to 9999-12-31 (what an RFC 3339 year holds; Postgres stores all of it). */
 export const MIN_TIME_MS = 0;

@@ -38,7 +38,7 @@ export interface SeriesView {
   labels: Labels;
 }
 
-export type Aggregation = "avg" | "min" | "max" | "last" | "sum";
+export type Aggregation = "avg" | "min" | "max" | "last" | "sum" | "count";
 
 /** Which series a range query reads: one metric, optionally one host, and label matchers. */
 export interface SeriesSelector {
@@ -84,8 +84,8 @@ export interface RangeSeries {
   metric: string;
   labels: Labels;
   /**
-   * Its points, `[[unix_ms, value], …]` oldest first, as JSON text made by the database: a large answer streams
-   * without a JS object per point (that garbage grew the heap for good under a few concurrent large queries).
+   * Its points, `[[unix_ms, value], …]` oldest first, as JSON text: a large answer streams without a JS object per
+   * point (that garbage grew the heap for good under a few concurrent large queries).
    */
   pointsJson: string;
 }
@@ -95,6 +95,8 @@ export interface MetricsReader {
   listHosts(nowMs: number, limit: number): Promise<HostView[]>;
   listSeries(filter: { host?: string; metric?: string; limit: number }): Promise<SeriesView[]>;
   selectSeries(s: SeriesSelector): Promise<SeriesSelection>;
+  /** About how many stored points (samples, or rollup buckets of the tier that answers) reading the range costs. */
+  estimateRead(series: readonly SelectedSeries[], r: Pick<RangeRead, "startMs" | "endMs" | "stepMs">): number;
   /**
    * The bucketed points of the selected series, one series at a time in their order (those without points in the
    * range are left out), read in bounded chunks: memory holds one chunk, whatever the range.

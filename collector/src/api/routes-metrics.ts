@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Clock } from "@vigil/shared";
 import { badParam, CollectorError, CollectorErrors } from "../errors.js";
 import { MIN_TIME_MS, optionalString, parseAgg, parseLimit, parseMatchers, parseStep, parseTime, requireString } from "./params.js";
-import type { MetricsReader, SelectedSeries } from "./ports.js";
+import type { MetricsReader } from "./ports.js";
 import { QueryGate } from "./query-gate.js";
 import { rangeAnswer } from "./range-stream.js";
 
@@ -29,8 +29,6 @@ const CANDIDATES_PER_SERIES = 10;
 /** A query past either figure takes a slot of the heavy-query gate. */
 const HEAVY_POINTS = 50_000;
 const HEAVY_SAMPLES = 1_000_000;
-/** Hosts report at most once a second; estimates never assume more often. */
-const MIN_INTERVAL_MS = 1000;
 const LIST_DEFAULT = 1000;
 const LIST_MAX = 10_000;
 
@@ -73,9 +71,9 @@ export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: Metr
     const startMs = parseTime("start", optionalString(q, "start"), now, Math.max(MIN_TIME_MS, endMs - 3_600_000));
     if (startMs > endMs) throw badParam("start", "must not be after end");
     const rangeMs = endMs - startMs;
-    const stepMs = parseStep(optionalString(q, "step"), Math.max(1000, Math.ceil(rangeMs / DEFAULT_POINTS / 1000) * 1000), rangeMs);
-    // Buckets are aligned to the epoch (date_bin), so a range touches this many of them.
-    const steps = Math.floor(endMs / stepMs) - Math.floor(startMs / stepMs) + 1;
+    const stepMs = parseStep(optionalString(q, "step"), defaultStep(rangeMs), rangeMs);
+    // Points are the multiples of the step in [start, end].
+    const steps = Math.max(1, Math.floor(endMs / stepMs) - Math.ceil(startMs / stepMs) + 1);
     if (steps > MAX_POINTS_PER_SERIES) {
       throw tooLarge(`step: ${fmt(steps)} steps per series, over the limit of ${fmt(MAX_POINTS_PER_SERIES)}: use a step of at least ${Math.ceil(rangeMs / (MAX_POINTS_PER_SERIES - 1) / 1000)}s`);
     }
@@ -94,7 +92,7 @@ export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: Metr
         `the answer would hold up to ${fmt(points)} points (${fmt(sel.series.length)} series × ${fmt(steps)} steps), over the limit of ${fmt(limits.maxPoints)} points (api.max_points): narrow the range or the matchers, or use a longer step`,
       );
     }
-    const samples = estimatedSamples(sel.series, rangeMs);
+    const samples = reader.estimateRead(sel.series, { startMs, endMs, stepMs });
     if (samples > limits.maxSamples) {
       throw tooLarge(`the query would read about ${fmt(samples)} stored samples, over the limit of ${fmt(limits.maxSamples)} (api.max_samples): narrow the range or the matchers`);
     }
@@ -122,10 +120,14 @@ export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: Metr
   });
 }
 
-function estimatedSamples(series: readonly SelectedSeries[], rangeMs: number): number {
-  let n = 0;
-  for (const s of series) n += Math.floor(rangeMs / Math.max(s.intervalMs, MIN_INTERVAL_MS)) + 1;
-  return n;
+/**
+ * About DEFAULT_POINTS points over the range, rounded up to a whole minute or hour once it is that long, so that the
+ * default step is answered from a rollup tier (README "Storage").
+ */
+function defaultStep(rangeMs: number): number {
+  const raw = Math.max(1000, Math.ceil(rangeMs / DEFAULT_POINTS / 1000) * 1000);
+  for (const unit of [3_600_000, 60_000]) if (raw >= unit) return Math.ceil(raw / unit) * unit;
+  return raw;
 }
 
 function logCutShort(log: FastifyBaseLogger, err: unknown): void {

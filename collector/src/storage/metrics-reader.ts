@@ -1,8 +1,10 @@
 import { sql, type Kysely } from "kysely";
 import { systemClock, type Clock } from "@vigil/shared";
 import type { CheckStatusName, CheckView, HostView, MetricsReader, RangeRead, RangeSeries, SelectedSeries, SeriesSelection, SeriesSelector, SeriesView } from "../api/ports.js";
-import { RangeReader } from "./range-reader.js";
+import { estimatedSamples, SeriesSelect } from "./range-reader.js";
 import type { Database } from "./schema.js";
+import type { RetentionSettings } from "./tiers/retention.js";
+import { chooseTier, TierReader, tierSpacing } from "./tiers/tier-reader.js";
 
 /** Hosts count as up while they reported within this many of their own intervals. */
 const UP_INTERVALS = 3;
@@ -13,13 +15,17 @@ const STATUS_NAMES: readonly CheckStatusName[] = ["healthy", "degraded", "unheal
 const MAX_CHECKS = 1000;
 
 export class PostgresMetricsReader implements MetricsReader {
-  private readonly ranges: RangeReader;
+  private readonly select: SeriesSelect;
+  private readonly tiers: TierReader;
 
   constructor(
     private readonly db: Kysely<Database>,
-    clock: Clock = systemClock,
+    private readonly retention: RetentionSettings,
+    private readonly clock: Clock = systemClock,
+    onCorruptBlock: (table: string, seriesId: number, err: Error) => void = () => {},
   ) {
-    this.ranges = new RangeReader(db, clock);
+    this.select = new SeriesSelect(db, clock);
+    this.tiers = new TierReader({ db, clock, retention, onCorruptBlock });
   }
 
   async listHosts(nowMs: number, limit: number): Promise<HostView[]> {
@@ -77,10 +83,16 @@ export class PostgresMetricsReader implements MetricsReader {
   }
 
   selectSeries(s: SeriesSelector): Promise<SeriesSelection> {
-    return this.ranges.selectSeries(s);
+    return this.select.selectSeries(s);
+  }
+
+  estimateRead(series: readonly SelectedSeries[], r: Pick<RangeRead, "startMs" | "endMs" | "stepMs">): number {
+    if (series.length === 0) return 0;
+    const tier = chooseTier(this.retention, series[0]!.metric, r, this.clock.now());
+    return series.reduce((n, s) => n + estimatedSamples(tierSpacing(tier, s), r.startMs, r.endMs), 0);
   }
 
   readRange(series: readonly SelectedSeries[], r: RangeRead): AsyncIterable<RangeSeries> {
-    return this.ranges.readRange(series, r);
+    return this.tiers.readRange(series, r);
   }
 }

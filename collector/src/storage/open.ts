@@ -5,6 +5,7 @@ import { acquireDataDirLock } from "./data-dir-lock.js";
 import { migrate } from "./migrator.js";
 import { PartitionManager } from "./partitions.js";
 import { createStores, type Stores } from "./stores.js";
+import type { LifecycleSettings } from "./tiers/maintenance.js";
 import { waitForDatabase } from "./wait-for-database.js";
 
 /** The one bundle the collector gets from storage: its ports (stores.ts), which backend serves them, and its end. */
@@ -22,6 +23,8 @@ export interface StorageOptions {
   /** How long to keep retrying an unreachable database at start (0: fail at once; Infinity: until stopped). */
   waitForDbMs: number;
   ingest: { maxQueuedRows: number };
+  /** Retention, compaction and block precision. */
+  storage: LifecycleSettings;
 }
 
 /**
@@ -43,7 +46,10 @@ export async function openStorage(opts: StorageOptions, log: Logger, clock: Cloc
     log.info({ storage: store.kind, timescale: migrated.timescale, applied: migrated.applied }, "storage ready");
     const partitions = new PartitionManager(store.db, migrated.timescale);
     await partitions.ensureAround(clock.now());
-    const stores = createStores(store.db, partitions, opts.ingest, clock);
+    const stores = createStores(
+      { db: store.db, kind: store.kind, partitions, clock, log },
+      { maxQueuedRows: opts.ingest.maxQueuedRows, lifecycle: opts.storage },
+    );
     return {
       ...stores,
       kind: store.kind,

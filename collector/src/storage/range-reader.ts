@@ -4,42 +4,33 @@
 // query. On PGlite, which runs on the event loop, the small statements also keep /healthz and ingest responsive.
 import { sql, type Kysely } from "kysely";
 import type { Clock, Labels } from "@vigil/shared";
-import type { RangeRead, RangeSeries, SelectedSeries, SeriesSelection, SeriesSelector } from "../api/ports.js";
+import type { RangeRead, SelectedSeries, SeriesSelection, SeriesSelector } from "../api/ports.js";
 import type { Database } from "./schema.js";
 import { readWithin } from "./timed-read.js";
 
 /** Candidate series read per page. */
 const PAGE = 5000;
-/** Output points (buckets) per statement. */
+/** Output points per statement. */
 const CHUNK_POINTS = 20_000;
-/** Estimated samples scanned per statement. */
+/** Estimated samples (or rollup buckets) read per statement. */
 const CHUNK_SAMPLES = 200_000;
 /** Hosts declare their interval; never estimate with less than a second (agents sample at most once a second). */
 const MIN_INTERVAL_MS = 1000;
 
-const AGGREGATES = {
-  avg: sql`avg(x.value)`,
-  min: sql`min(x.value)`,
-  max: sql`max(x.value)`,
-  sum: sql`sum(x.value)`,
-  last: sql`(array_agg(x.value ORDER BY x.time DESC))[1]`,
-} as const;
-
-/** About how many samples a series holds over the range: what reading it costs. */
-export function estimatedSamples(s: SelectedSeries, startMs: number, endMs: number): number {
-  return Math.floor((endMs - startMs) / Math.max(s.intervalMs, MIN_INTERVAL_MS)) + 1;
+/** About how many stored points a series holds over the range at this spacing: what reading it costs. */
+export function estimatedSamples(spacingMs: number, startMs: number, endMs: number): number {
+  return Math.floor((endMs - startMs) / Math.max(spacingMs, MIN_INTERVAL_MS)) + 1;
 }
 
-/** How many step buckets (date_bin from the epoch) the range touches. */
+/** How many points (multiples of the step) the range holds. */
 export function bucketCount(startMs: number, endMs: number, stepMs: number): number {
-  return Math.floor(endMs / stepMs) - Math.floor(startMs / stepMs) + 1;
+  return Math.max(0, Math.floor(endMs / stepMs) - Math.ceil(startMs / stepMs) + 1);
 }
 
-interface Window {
+/** A piece of the range, `(fromMs, toMs]`, both multiples of the step. */
+export interface Window {
   fromMs: number;
   toMs: number;
-  /** The last window includes its end; the others end just before it (the next one starts there). */
-  inclusive: boolean;
 }
 
 export interface Chunk {
@@ -49,10 +40,13 @@ export interface Chunk {
 
 /**
  * Splits a read into statements of bounded output and scan: consecutive series share a statement while they fit;
- * a series too long for one is read alone, in step-aligned windows of time (buckets never straddle two windows).
+ * a series too long for one is read alone, in step-aligned windows of time (a point's samples never straddle two).
+ * `spacingOf` is how far apart a series' stored points are in the tier being read.
  */
-export function planChunks(series: readonly SelectedSeries[], r: Pick<RangeRead, "startMs" | "endMs" | "stepMs">): Chunk[] {
-  const whole: Window[] = [{ fromMs: r.startMs, toMs: r.endMs, inclusive: true }];
+export function planChunks(series: readonly SelectedSeries[], r: Pick<RangeRead, "startMs" | "endMs" | "stepMs">, spacingOf: (s: SelectedSeries) => number = (s) => s.intervalMs): Chunk[] {
+  const first = Math.ceil(r.startMs / r.stepMs) * r.stepMs;
+  const last = Math.floor(r.endMs / r.stepMs) * r.stepMs;
+  const whole: Window[] = [{ fromMs: first - r.stepMs, toMs: last }];
   const buckets = bucketCount(r.startMs, r.endMs, r.stepMs);
   const chunks: Chunk[] = [];
   let cur: SelectedSeries[] = [];
@@ -65,10 +59,10 @@ export function planChunks(series: readonly SelectedSeries[], r: Pick<RangeRead,
     samples = 0;
   };
   for (const s of series) {
-    const cost = estimatedSamples(s, r.startMs, r.endMs);
+    const cost = estimatedSamples(spacingOf(s), r.startMs, r.endMs);
     if (cost > CHUNK_SAMPLES) {
       flush();
-      chunks.push({ series: [s], windows: windowsFor(r, Math.ceil(cost / CHUNK_SAMPLES)) });
+      chunks.push({ series: [s], windows: windowsFor(whole[0]!, r.stepMs, Math.ceil(cost / CHUNK_SAMPLES)) });
       continue;
     }
     if (points + buckets > CHUNK_POINTS || samples + cost > CHUNK_SAMPLES) flush();
@@ -80,18 +74,15 @@ export function planChunks(series: readonly SelectedSeries[], r: Pick<RangeRead,
   return chunks;
 }
 
-function windowsFor(r: Pick<RangeRead, "startMs" | "endMs" | "stepMs">, pieces: number): Window[] {
-  const aligned = Math.floor(r.startMs / r.stepMs) * r.stepMs;
-  const width = Math.max(r.stepMs, Math.ceil((r.endMs - aligned) / pieces / r.stepMs) * r.stepMs);
+function windowsFor(whole: Window, stepMs: number, pieces: number): Window[] {
+  const width = Math.max(stepMs, Math.ceil((whole.toMs - whole.fromMs) / pieces / stepMs) * stepMs);
   const out: Window[] = [];
-  for (let from = aligned; ; from += width) {
-    const last = from + width >= r.endMs;
-    out.push({ fromMs: Math.max(from, r.startMs), toMs: last ? r.endMs : from + width, inclusive: last });
-    if (last) return out;
-  }
+  for (let from = whole.fromMs; from < whole.toMs; from += width) out.push({ fromMs: from, toMs: Math.min(from + width, whole.toMs) });
+  return out;
 }
 
-export class RangeReader {
+/** Chooses a metric's series for a range query. */
+export class SeriesSelect {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -123,41 +114,6 @@ export class RangeReader {
       }
       if (page.rows.length < pageSize) return { series: out, overflow: null };
       after = page.rows[page.rows.length - 1]!.id;
-    }
-  }
-
-  async *readRange(series: readonly SelectedSeries[], r: RangeRead): AsyncGenerator<RangeSeries> {
-    const step = sql`make_interval(secs => ${r.stepMs / 1000})`;
-    for (const chunk of planChunks(series, r)) {
-      const ids = chunk.series.map((s) => s.id);
-      // Each series' points of each window, as the inside of a JSON array: "[t,v],[t,v]".
-      const parts = new Map<number, string[]>();
-      for (const w of chunk.windows) {
-        const rows = await readWithin(this.db, this.clock, r.deadlineMs, (trx) =>
-          sql<{ id: number; points: string }>`
-            SELECT b.id, string_agg('[' || b.t || ',' || CASE WHEN b.v = ANY('{Infinity,-Infinity,NaN}'::float8[]) THEN 'null' ELSE b.v::text END || ']', ',' ORDER BY b.t) AS points
-            FROM (
-              SELECT x.series_id AS id,
-                     (extract(epoch FROM date_bin(${step}, x.time, timestamptz 'epoch')) * 1000)::int8 AS t,
-                     ${AGGREGATES[r.agg]}::float8 AS v
-              FROM samples x
-              WHERE x.series_id = ANY(${ids}::bigint[])
-                AND x.time >= ${new Date(w.fromMs).toISOString()}::timestamptz
-                AND x.time ${w.inclusive ? sql`<=` : sql`<`} ${new Date(w.toMs).toISOString()}::timestamptz
-              GROUP BY x.series_id, t
-            ) b
-            GROUP BY b.id`.execute(trx),
-        );
-        for (const row of rows.rows) {
-          const p = parts.get(row.id);
-          if (p) p.push(row.points);
-          else parts.set(row.id, [row.points]);
-        }
-      }
-      for (const s of chunk.series) {
-        const p = parts.get(s.id);
-        if (p) yield { metric: s.metric, labels: s.labels, pointsJson: `[${p.join(",")}]` };
-      }
     }
   }
 }

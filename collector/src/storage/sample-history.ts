@@ -1,49 +1,51 @@
-// A metric's raw samples over a range, in time order, read in pages (an hour at a time, keyset within it): a rule dry
-// run replays long ranges without holding them in memory or running one long query.
+// A metric's raw samples over a range, in time order, read an hour at a time from the compacted blocks and the narrow
+// rows alike: a rule dry run replays long ranges without holding them in memory or running one long query.
 import { sql, type Kysely } from "kysely";
 import type { SamplePoint } from "../rules/types.js";
+import { CodecError, decodeRaw } from "./codec/index.js";
 import type { Database } from "./schema.js";
+import { readBlocks, readNarrow } from "./tiers/block-rows.js";
+import { mergeRaw, sliceRaw, type RawPoints } from "./tiers/points.js";
+import { TIERS } from "./tiers/tier-spec.js";
 
 const WINDOW_MS = 3_600_000;
-const PAGE_ROWS = 2000;
+const PAGE_POINTS = 2000;
 
 export async function* sampleHistory(db: Kysely<Database>, metric: string, startMs: number, endMs: number): AsyncGenerator<SamplePoint[]> {
-  const series = await db
-    .selectFrom("series as s")
-    .innerJoin("hosts as h", "h.id", "s.host_id")
-    .select(["s.id", "h.name as host", "s.labels"])
-    .where("s.metric", "=", metric)
-    .execute();
-  if (series.length === 0) return;
-  const byId = new Map(series.map((s) => [s.id, s]));
-  const ids = series.map((s) => s.id);
-  for (let from = startMs; from <= endMs; from += WINDOW_MS) {
-    const to = Math.min(from + WINDOW_MS, endMs + 1);
-    // Keyset: times as float ms keep sub-millisecond digits, so to_timestamp(ms / 1000) finds the exact row again.
-    let after: { t: number; id: number } | null = null;
-    for (;;) {
-      // One packed bytea per page (series id, time ms, value as float8 each): three numbers per sample and no row
-      // objects, so replaying a long range makes little garbage.
-      const r: { rows: { n: number; packed: Uint8Array | null }[] } = await sql<{ n: number; packed: Uint8Array | null }>`
-        SELECT count(*)::int AS n, string_agg(float8send(sid) || float8send(t) || float8send(v), ''::bytea ORDER BY t, sid) AS packed FROM (
-          SELECT x.series_id::float8 AS sid, (extract(epoch FROM x.time) * 1000)::float8 AS t, x.value AS v, x.time AS time
-          FROM samples x
-          WHERE x.series_id = ANY(${ids}::bigint[]) AND x.time >= ${new Date(from).toISOString()}::timestamptz AND x.time < ${new Date(to).toISOString()}::timestamptz
-            ${after ? sql`AND (x.time, x.series_id) > (to_timestamp(${after.t}::float8 / 1000), ${after.id}::bigint)` : sql``}
-          ORDER BY x.time, x.series_id LIMIT ${PAGE_ROWS}) page`.execute(db);
-      const n = r.rows[0]?.n ?? 0;
-      const packed = r.rows[0]?.packed;
-      if (n > 0 && packed) {
-        const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-        const page: SamplePoint[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const s = byId.get(view.getFloat64(i * 24))!;
-          page[i] = { host: s.host, metric, labels: s.labels, timeMs: view.getFloat64(i * 24 + 8), value: view.getFloat64(i * 24 + 16) };
-        }
-        yield page;
-        after = { t: page[n - 1]!.timeMs, id: view.getFloat64((n - 1) * 24) };
+  const series = await sql<{ id: number; host: string; labels: Record<string, string> }>`
+    SELECT s.id, h.name AS host, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE s.metric = ${metric} ORDER BY s.id`.execute(db);
+  if (series.rows.length === 0) return;
+  const ids = series.rows.map((s) => s.id);
+  // Windows (from, to]; the first starts just before startMs so that a sample at startMs is in it.
+  for (let from = startMs - 1; from < endMs; from += WINDOW_MS) {
+    const to = Math.min(from + WINDOW_MS, endMs);
+    const narrow = await readNarrow(db, ids, from, to);
+    const blocks = new Map<number, RawPoints[]>();
+    for (const b of await readBlocks(db, TIERS.raw, ids, from, to)) {
+      try {
+        (blocks.get(b.seriesId) ?? blocks.set(b.seriesId, []).get(b.seriesId)!).push(decodeRaw(b.data));
+      } catch (err) {
+        // A block that cannot be decoded is left out (the range answer and maintenance report it).
+        if (!(err instanceof CodecError)) throw err;
       }
-      if (n < PAGE_ROWS) break;
     }
+    const per = series.rows.map((s) => {
+      const n = narrow.get(s.id);
+      return sliceRaw(mergeRaw([...(blocks.get(s.id) ?? []), ...(n ? [n] : [])]), from, to);
+    });
+    // Ordered by time across series (ties in series order), yielded in pages.
+    const order: [t: number, series: number, i: number][] = [];
+    per.forEach((p, si) => p.times.forEach((t, i) => order.push([t, si, i])));
+    order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let page: SamplePoint[] = [];
+    for (const [t, si, i] of order) {
+      const s = series.rows[si]!;
+      page.push({ host: s.host, metric, labels: s.labels, timeMs: t, value: per[si]!.values[i]! });
+      if (page.length === PAGE_POINTS) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
   }
 }

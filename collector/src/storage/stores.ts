@@ -1,9 +1,11 @@
 // Everything the rest of the collector gets from storage, built over one database: each field is a port of the package
-// that uses it (ingest/, api/, rules/, notify/), so a second backend would plug in by building the same bundle.
+// that uses it (ingest/, api/, rules/, notify/, maintenance/), so a second backend would plug in by building the same
+// bundle.
 import type { Kysely } from "kysely";
-import type { Clock } from "@vigil/shared";
+import type { Clock, Logger } from "@vigil/shared";
 import type { MetricsReader, Readiness } from "../api/ports.js";
 import type { IngestStorage } from "../ingest/ports.js";
+import type { MaintenanceStore } from "../maintenance/ports.js";
 import type { NotifyStateStore, OutboxStorage } from "../notify/ports.js";
 import type { AlertStorage } from "../rules/ports.js";
 import { AlertStore } from "./alert-store.js";
@@ -16,6 +18,7 @@ import { StorageReadiness } from "./readiness.js";
 import { SampleWriter, type WriterStats } from "./sample-writer.js";
 import type { Database } from "./schema.js";
 import { SeriesRegistry } from "./series-registry.js";
+import { TierMaintenance, type LifecycleSettings } from "./tiers/maintenance.js";
 import { TokenStore } from "./token-store.js";
 
 /** Rows per write transaction: batches from many agents are coalesced up to this. */
@@ -37,17 +40,29 @@ export interface Stores {
   alerts: AlertStorage;
   outbox: OutboxStorage;
   notifyState: NotifyStateStore;
-  // Upkeep the collector schedules, beside the ports.
-  /** Makes the daily samples partitions around a time (plain Postgres and PGlite; nothing under TimescaleDB). */
-  partitions: Pick<PartitionManager, "ensureAround">;
+  /** The storage lifecycle job (partitions ahead, compaction, rollups, retention), run on maintenance/'s schedule. */
+  maintenance: MaintenanceStore;
+}
+
+/** What the stores are built over: the open database, its kind and samples partitions, the clock and the log. */
+export interface StoresBase {
+  db: Kysely<Database>;
+  kind: "postgres" | "pglite";
+  partitions: PartitionManager;
+  clock: Clock;
+  log: Logger;
 }
 
 export interface StoresOptions {
   /** Rows queued (not yet committed) above which ingest waits: the bound on the collector's memory. */
   maxQueuedRows: number;
+  lifecycle: LifecycleSettings;
 }
 
-export function createStores(db: Kysely<Database>, partitions: PartitionManager, opts: StoresOptions, clock: Clock): Stores {
+export function createStores({ db, kind, partitions, clock, log }: StoresBase, opts: StoresOptions): Stores {
+  const storageLog = log.child({ component: "storage" });
+  const reportCorrupt = (table: string, seriesId: number, err: Error) =>
+    storageLog.error({ table, seriesId, err: err.message }, "a stored block cannot be decoded; left out of the answer");
   const writer = new SampleWriter({ db, partitions, maxQueuedRows: opts.maxQueuedRows, maxRowsPerCommit: MAX_ROWS_PER_COMMIT });
   const series = new SeriesRegistry(db);
   const outbox = new OutboxStore(db);
@@ -61,11 +76,11 @@ export function createStores(db: Kysely<Database>, partitions: PartitionManager,
       close: () => writer.close(),
     },
     tokens: new TokenStore(db),
-    reader: new PostgresMetricsReader(db, clock),
+    reader: new PostgresMetricsReader(db, opts.lifecycle.retention, clock, reportCorrupt),
     readiness: new StorageReadiness(db),
     alerts: new AlertStore(db),
     outbox,
     notifyState: new NotifyStore(db, outbox),
-    partitions,
+    maintenance: new TierMaintenance(db, kind, partitions, opts.lifecycle, storageLog),
   };
 }

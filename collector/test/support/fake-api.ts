@@ -33,6 +33,10 @@ export class FakeReader implements MetricsReader {
   read: ((series: readonly SelectedSeries[], r: RangeRead) => AsyncIterable<RangeSeries>) | null = null;
   failListHosts: Error | null = null;
 
+  estimateRead(series: readonly SelectedSeries[], r: Pick<RangeRead, "startMs" | "endMs" | "stepMs">): number {
+    return series.reduce((n, s) => n + Math.floor((r.endMs - r.startMs) / Math.max(s.intervalMs, 1000)) + 1, 0);
+  }
+
   async listHosts(_nowMs: number, limit: number): Promise<HostView[]> {
     if (this.failListHosts) throw this.failListHosts;
     return this.hosts.slice(0, limit);

@@ -5,12 +5,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase } from "../../../test/support/postgres.js";
 import { openDatabase, type OpenDatabase } from "../../src/storage/database.js";
+import type { RetentionSettings } from "../../src/storage/tiers/retention.js";
 
-export type StorageKind = "postgres" | "pglite";
+const DAY = 86_400_000;
+
+/** "timescale": a database on the server of TIMESCALE_URL (PostgreSQL with the timescaledb extension installable). */
+export type StorageKind = "postgres" | "pglite" | "timescale";
+
+/** The collector's default retention (config `storage.retention`). */
+export const TEST_RETENTION: RetentionSettings = { keep: { raw: 15 * DAY, "1m": 90 * DAY, "1h": 730 * DAY }, overrides: [] };
 
 export async function openTestStorage(kind: StorageKind): Promise<{ store: OpenDatabase; dispose(): Promise<void> }> {
-  if (kind === "postgres") {
-    const testDb = await createTestDatabase();
+  if (kind === "postgres" || kind === "timescale") {
+    const testDb = await createTestDatabase(kind === "timescale" ? process.env.TIMESCALE_URL : undefined);
     const store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
     return { store, dispose: async () => (await store.close(), await testDb.drop()) };
   }
