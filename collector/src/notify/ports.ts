@@ -54,7 +54,7 @@ export interface NotifyStateStore extends DispatchPersistence {
 export interface DeliveryStore {
   /** A row in `sending` for longer than this is claimable again (its collector died between claim and result). */
   readonly leaseMs: number;
-  /** Claims up to `limit` rows due at `now` for `workerId` (marking them sending), at most one per content in flight. */
+  /** Claims up to `limit` rows due at `now` for `workerId`, marking them sending; one per content in flight. */
   claim(workerId: string, limit: number, now: number): Promise<OutboxEntry[]>;
   /** Whether this content already reached this receiver (by any collector, at any time). */
   alreadyDelivered(groupKey: string, receiver: string, hash: string): Promise<boolean>;

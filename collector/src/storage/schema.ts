@@ -45,6 +45,17 @@ export interface SamplesTable {
   value: number;
 }
 
+/** A compacted tier (sample_blocks, rollup_1m, rollup_1h): one series' points of a closed window, codec-encoded. */
+export interface TierBlocksTable {
+  series_id: Int8;
+  /** The window is (start_time, end_time]. */
+  start_time: Timestamp;
+  end_time: Timestamp;
+  /** Points in the block. */
+  n: number;
+  data: Buffer;
+}
+
 export interface AgentTokensTable {
   /** The token's public part. */
   id: string;
@@ -183,4 +194,7 @@ export interface Database {
   notification_log: NotificationLogTable;
   notify_state: NotifyStateTable;
   vigil_migrations: MigrationsTable;
+  sample_blocks: TierBlocksTable;
+  rollup_1m: TierBlocksTable;
+  rollup_1h: TierBlocksTable;
 }
