@@ -186,6 +186,33 @@ function tierSuite(kind: StorageKind) {
     close(await query("t.fail", id!, T0, T0 + 3 * HOUR, 10_000, "sum"), reference(data, T0, T0 + 3 * HOUR, 10_000, "sum"), 0, "after the retry");
   });
 
+  test("a stored block that cannot be decoded is left out of answers and left alone by compaction, and reported", async () => {
+    const [good, bad] = await newSeries(["t.corrupt", "t.corrupt.other"]);
+    const base = T0 + 50 * DAY;
+    const data = series10s(base, base + 2 * HOUR, 7);
+    await write(good!, data);
+    await write(bad!, data);
+    clock.set(base + 4 * HOUR);
+    await maintenance().run(clock.now());
+    await sql`UPDATE sample_blocks SET data = ${Buffer.from([1, 2, 3, 4, 5])} WHERE series_id = ${bad!}`.execute(db);
+    const reported: string[] = [];
+    const r = new PostgresMetricsReader(db, TEST_RETENTION, clock, (table, id) => reported.push(`${table}:${id}`));
+    const sel = await r.selectSeries({ metric: "t.corrupt.other", exact: {}, accept: () => true, maxSeries: 10, maxCandidates: 10, deadlineMs: clock.now() + 60_000 });
+    const answers = [];
+    for await (const a of r.readRange(sel.series, { startMs: base, endMs: base + 2 * HOUR, stepMs: 10_000, agg: "avg", deadlineMs: clock.now() + 60_000 })) answers.push(a);
+    assert.equal(answers.length, 0, "the series' only blocks are unreadable: no points, no failure");
+    assert.ok(reported.includes(`sample_blocks:${bad!}`));
+    // Late samples for both: the good series is merged, the bad one keeps its narrow rows and its block as they are.
+    await write(good!, [[base + 5000, 1]]);
+    await write(bad!, [[base + 5000, 1]]);
+    const report = await maintenance().run(clock.now());
+    assert.equal(report.corruptBlocks, 1);
+    assert.equal(await narrowCount(good!), 0);
+    assert.equal(await narrowCount(bad!), 1);
+    assert.equal((await sql<{ d: Uint8Array }>`SELECT data AS d FROM sample_blocks WHERE series_id = ${bad!}`.execute(db)).rows[0]!.d.byteLength, 5);
+    close(await query("t.corrupt", good!, base, base + 2 * HOUR, 10_000, "count"), reference([...data, [base + 5000, 1]], base, base + 2 * HOUR, 10_000, "count"), 0, "the good series");
+  });
+
   test("answers from any tier equal the aggregation of the raw samples (property)", async () => {
     const [id] = await newSeries(["t.prop"]);
     const start = T0 + 10 * DAY;

@@ -51,7 +51,8 @@ export const item: HostileItem = {
     // 2,000 series × 101 steps = 202,000 points: within the bound, streamed. Three at once: heavy queries run two at a
     // time, so each answer is either complete and right, or 429 with Retry-After.
     const big = `/api/v1/query_range?metric=${METRIC}&start=${startS}&end=${endS}&step=30s&agg=max`;
-    const buckets = new Set(times.map((t) => Math.floor(t / 30_000))).size;
+    // Points are the multiples of 30 s in [start, end], each over the 30 s up to and including it.
+    const buckets = new Set(times.map((t) => Math.ceil(t / 30_000) * 30_000).filter((p) => p >= startS * 1000 && p <= endS * 1000)).size;
     const bigAnswers = await Promise.all([0, 1, 2].map(() => ctx.http("GET", big)));
     let complete = 0;
     for (const r of bigAnswers) {

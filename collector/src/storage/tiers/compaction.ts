@@ -34,7 +34,16 @@ export interface CompactionCounts {
 
 export const noCounts = (): CompactionCounts => ({ windows: 0, samples: 0, blocksWritten: 0, blockBytesWritten: 0, blockBytesReplaced: 0, corruptBlocks: 0 });
 
-class SkipSeries extends Error {}
+/** A stored block of the series could not be decoded: its group is rolled back and the series left as it is. */
+class SkipSeries extends Error {
+  constructor(
+    readonly table: string,
+    readonly seriesId: number,
+    readonly reason: CodecError,
+  ) {
+    super(reason.message);
+  }
+}
 
 interface Work {
   id: number;
@@ -52,7 +61,7 @@ export async function compactClosedHours(o: CompactionOptions, horizonMs: number
     const dayStart = windowEnd(end, DAY) - DAY;
     for (const t of [TIERS.raw, TIERS["1m"], TIERS["1h"]]) await o.ensurePartitions(t, [dayStart, end - HOUR]);
     for (let i = 0; i < ids.length; i += o.seriesPerCommit) {
-      await inGroups(o, ids.slice(i, i + o.seriesPerCommit), (tx, group) => compactHour(o, tx, group, end, counts));
+      await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => compactHour(o, tx, group, end, counts));
     }
   }
 }
@@ -68,7 +77,7 @@ export async function mergeClosedDays(o: CompactionOptions, horizonMs: number, c
     for (const [end, ids] of byWindow(work.rows)) {
       await o.ensurePartitions(t, [end - DAY]);
       for (let i = 0; i < ids.length; i += o.seriesPerCommit) {
-        await inGroups(o, ids.slice(i, i + o.seriesPerCommit), (tx, group) => mergeDay(o, tx, t, group, end, counts));
+        await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => mergeDay(o, tx, t, group, end, counts));
       }
     }
   }
@@ -84,24 +93,25 @@ function byWindow(rows: readonly Work[]): Map<number, number[]> {
  * Runs `body` for the group in one transaction; when a stored block cannot be decoded, runs it again series by
  * series, so only the series with the bad block is left as it was (reported, tried again next run).
  */
-async function inGroups(o: CompactionOptions, ids: number[], body: (tx: Transaction<Database>, ids: number[]) => Promise<void>): Promise<void> {
-  try {
-    await o.db.transaction().execute((tx) => body(tx, ids));
-    return;
-  } catch (err) {
-    if (!(err instanceof SkipSeries)) throw err;
-    if (ids.length === 1) return;
-  }
-  for (const id of ids) {
+async function inGroups(o: CompactionOptions, ids: number[], counts: CompactionCounts, body: (tx: Transaction<Database>, ids: number[]) => Promise<void>): Promise<void> {
+  const attempt = async (group: number[]): Promise<boolean> => {
     try {
-      await o.db.transaction().execute((tx) => body(tx, [id]));
+      await o.db.transaction().execute((tx) => body(tx, group));
+      return true;
     } catch (err) {
       if (!(err instanceof SkipSeries)) throw err;
+      if (group.length === 1) {
+        counts.corruptBlocks++;
+        o.onCorruptBlock(err.table, err.seriesId, err.reason);
+      }
+      return false;
     }
-  }
+  };
+  if (await attempt(ids)) return;
+  if (ids.length > 1) for (const id of ids) await attempt([id]);
 }
 
-function decodeBlocks<T>(o: CompactionOptions, t: TierTable, rows: readonly BlockRow[], decode: (b: Uint8Array) => T, counts: CompactionCounts): Map<number, { blocks: BlockRow[]; points: T[] }> {
+function decodeBlocks<T>(t: TierTable, rows: readonly BlockRow[], decode: (b: Uint8Array) => T): Map<number, { blocks: BlockRow[]; points: T[] }> {
   const out = new Map<number, { blocks: BlockRow[]; points: T[] }>();
   for (const r of rows) {
     let p: T;
@@ -109,9 +119,7 @@ function decodeBlocks<T>(o: CompactionOptions, t: TierTable, rows: readonly Bloc
       p = decode(r.data);
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
-      counts.corruptBlocks++;
-      o.onCorruptBlock(t.table, r.seriesId, err);
-      throw new SkipSeries();
+      throw new SkipSeries(t.table, r.seriesId, err);
     }
     const e = out.get(r.seriesId) ?? out.set(r.seriesId, { blocks: [], points: [] }).get(r.seriesId)!;
     e.blocks.push(r);
@@ -141,9 +149,9 @@ function rollupBlock(o: CompactionOptions, id: number, [s, e]: [number, number],
 async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids: number[], end: number, counts: CompactionCounts): Promise<void> {
   const from = end - HOUR;
   const fresh = await takeNarrow(tx, ids, from, end);
-  const oldRaw = decodeBlocks(o, TIERS.raw, await takeBlocks(tx, TIERS.raw, ids, from, end), decodeRaw, counts);
-  const old1m = decodeBlocks(o, TIERS["1m"], await takeBlocks(tx, TIERS["1m"], ids, from, end), decodeRollup, counts);
-  const old1h = decodeBlocks(o, TIERS["1h"], await takeBlocks(tx, TIERS["1h"], ids, from, end), decodeRollup, counts);
+  const oldRaw = decodeBlocks(TIERS.raw, await takeBlocks(tx, TIERS.raw, ids, from, end), decodeRaw);
+  const old1m = decodeBlocks(TIERS["1m"], await takeBlocks(tx, TIERS["1m"], ids, from, end), decodeRollup);
+  const old1h = decodeBlocks(TIERS["1h"], await takeBlocks(tx, TIERS["1h"], ids, from, end), decodeRollup);
   const dayEnd = windowEnd(end, DAY);
   const out = { raw: [] as BlockRow[], m: [] as BlockRow[], h: [] as BlockRow[] };
   let samples = 0;
@@ -183,9 +191,9 @@ async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: Tier
   const rows = await takeBlocks(tx, t, ids, from, end);
   const out: BlockRow[] = [];
   if (t.tier === "raw") {
-    for (const [id, { blocks, points }] of decodeBlocks(o, t, rows, decodeRaw, counts)) out.push(rawBlock(o, id, hull(from, end, blocks), mergeRaw(points)));
+    for (const [id, { blocks, points }] of decodeBlocks(t, rows, decodeRaw)) out.push(rawBlock(o, id, hull(from, end, blocks), mergeRaw(points)));
   } else {
-    for (const [id, { blocks, points }] of decodeBlocks(o, t, rows, decodeRollup, counts)) out.push(rollupBlock(o, id, hull(from, end, blocks), mergeRollups(points)));
+    for (const [id, { blocks, points }] of decodeBlocks(t, rows, decodeRollup)) out.push(rollupBlock(o, id, hull(from, end, blocks), mergeRollups(points)));
   }
   counts.blockBytesReplaced += rows.reduce((n, r) => n + r.data.byteLength, 0);
   await write(tx, t, out, counts);

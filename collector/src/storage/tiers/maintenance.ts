@@ -22,7 +22,8 @@ export interface LifecycleSettings {
 const LOCK_KEY = 0x76_69_67_6d;
 /** What one narrow sample row costs (heap tuple + primary-key entry), measured on PostgreSQL 15 (84–94 B). */
 const NARROW_ROW_BYTES = 90;
-const SERIES_PER_COMMIT = 500;
+/** Series per compaction transaction. PGlite runs on the event loop: smaller statements keep ingest and /healthz responsive. */
+const SERIES_PER_COMMIT = { postgres: 500, pglite: 50 } as const;
 const MAX_WINDOWS_PER_RUN = 200_000;
 
 export class TierMaintenance implements MaintenanceStore {
@@ -59,7 +60,7 @@ export class TierMaintenance implements MaintenanceStore {
       db: this.db,
       mantissaBits: this.settings.mantissaBits,
       ensurePartitions: (t: TierTable, times: Iterable<number>) => this.tierPartitions[t.tier].ensureFor(times),
-      seriesPerCommit: SERIES_PER_COMMIT,
+      seriesPerCommit: SERIES_PER_COMMIT[this.kind],
       maxWindowsPerRun: MAX_WINDOWS_PER_RUN,
       onCorruptBlock: (table: string, seriesId: number, err: Error) =>
         this.log.error({ table, seriesId, err: err.message }, "a stored block cannot be decoded; left as it is, its series is not compacted"),
