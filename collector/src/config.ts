@@ -93,6 +93,8 @@ const schema = z
         compact_after: zDuration(60_000, 7 * DAY_MS).default("1h"),
         maintenance_interval: zDuration(10_000, DAY_MS).default("10m"),
         value_bits: zInteger(8, 52).default(DEFAULT_VALUE_BITS),
+        // The space the database may use (README "Storage size"): the volume where the collector cannot see it, or less.
+        volume_size: zBytes(1024 ** 2, 4 * 1024 ** 5).optional(),
       })
       .strict()
       .default({}),
@@ -154,6 +156,7 @@ export interface LifecycleConfig {
   compactAfterMs: number;
   maintenanceIntervalMs: number;
   mantissaBits: number;
+  volumeSizeBytes: number | null;
 }
 
 const SPECS: readonly SettingSpec[] = [
@@ -256,6 +259,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
       compactAfterMs: s.storage.compact_after,
       maintenanceIntervalMs: s.storage.maintenance_interval,
       mantissaBits: s.storage.value_bits,
+      volumeSizeBytes: s.storage.volume_size ?? null,
     },
     api: { maxPoints: s.api.max_points, maxSeries: s.api.max_series, maxSamples: s.api.max_samples, maxHeavyQueries: s.api.max_heavy_queries, timeoutMs: s.api.query_timeout },
   };
