@@ -14,6 +14,7 @@ import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
 import { registerHost } from "./storage/host-store.js";
 import { PostgresMetricsReader } from "./storage/metrics-reader.js";
 import { StorageReadiness } from "./storage/readiness.js";
+import { PostgresStorageStats } from "./storage/storage-stats.js";
 import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
@@ -52,6 +53,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const tls = loadTls(config);
   const storage = await openStorage(config, log, clock);
   const { db, partitions } = storage;
+  const storageStats = new PostgresStorageStats(db, { databaseUrl: config.databaseUrl, dataDir: config.dataDir, volumeSizeBytes: config.storage.volumeSizeBytes });
   const storageLog = log.child({ component: "storage" });
   const reportCorrupt = (table: string, seriesId: number, err: Error) => storageLog.error({ table, seriesId, err: err.message }, "a stored block cannot be decoded; left out of the answer");
   const maintenance = new MaintenanceSchedule(new TierMaintenance(db, storage.kind, partitions, config.storage, storageLog), {
@@ -139,6 +141,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     alerting: alertingApi({ alerting, store: alertStore, db, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
+    storageStats,
     selfMetrics,
     limits: config.api,
     clock,
