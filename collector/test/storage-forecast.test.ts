@@ -16,7 +16,7 @@ const NOW = Date.UTC(2026, 10, 23, 12);
 
 test("growth counts from the newest measure a week old, else from the oldest a day old, else says why not", () => {
   const now = { timeMs: NOW, bytes: 10_000 };
-  assert.deepEqual(growthPerDay([], now), { bytesPerDay: null, sinceMs: null, reason: "no size history yet (the first storage maintenance run of each day records one)" });
+  assert.deepEqual(growthPerDay([], now), { bytesPerDay: null, sinceMs: null, reason: "no size history yet; the first storage maintenance run of each day records one" });
   assert.equal(growthPerDay([{ timeMs: NOW - DAY + 1, bytes: 0 }], now).reason, `less than a day of size history (it starts ${new Date(NOW - DAY + 1).toISOString()})`);
   assert.deepEqual(growthPerDay([{ timeMs: NOW - DAY, bytes: 4000 }], now), { bytesPerDay: 6000, sinceMs: NOW - DAY, reason: null });
   const long = [10, 8, 7, 6, 2].map((d) => ({ timeMs: NOW - d * DAY, bytes: 10_000 - d * 100 }));

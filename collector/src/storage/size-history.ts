@@ -47,7 +47,7 @@ export async function readSizeHistory(db: Kysely<Database>): Promise<SizeMeasure
 export function growthPerDay(history: readonly SizeMeasure[], now: SizeMeasure): Growth {
   const usable = history.filter((h) => now.timeMs - h.timeMs >= MIN_HISTORY_MS);
   if (usable.length === 0) {
-    const reason = history.length === 0 ? "no size history yet (the first storage maintenance run of each day records one)" : `less than a day of size history (it starts ${iso(history[0]!.timeMs)})`;
+    const reason = history.length === 0 ? "no size history yet; the first storage maintenance run of each day records one" : `less than a day of size history (it starts ${iso(history[0]!.timeMs)})`;
     return { bytesPerDay: null, sinceMs: null, reason };
   }
   const weekOld = usable.filter((h) => now.timeMs - h.timeMs >= GROWTH_WINDOW_MS);
