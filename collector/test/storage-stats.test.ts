@@ -90,6 +90,27 @@ function statsSuite(kind: StorageKind) {
     assert.ok(view.database.bytes > tierBytes, `database ${view.database.bytes} B holds the tiers' ${tierBytes} B`);
   });
 
+  test("past its bounds a measure estimates the narrow rows, and says when the oldest point may be earlier", async () => {
+    // Another series' sample the day before: two raw blocks now start at that day's midnight.
+    const h = await sql<{ id: number }>`INSERT INTO hosts (name, agent_id, interval_ms) VALUES ('s2', 's2', 10000) RETURNING id`.execute(db);
+    const id = (await sql<{ id: number }>`INSERT INTO series (host_id, metric, labels) VALUES (${h.rows[0]!.id}, 't.other', '{}') RETURNING id`.execute(db)).rows[0]!.id;
+    await insertSamples(db, [T0 - 3 * HOUR], [id], [1]);
+    const samples = new PartitionManager(db, false);
+    assert.equal((await new TierMaintenance(db, kind, samples, { retention: TEST_RETENTION, compactAfterMs: HOUR, mantissaBits: 52 }, log).run(NOW)).compactedSamples, 1);
+    // The planner's figure is then the estimate: analysed, it is the exact count here.
+    await sql`ANALYZE samples`.execute(db);
+    const narrowRows = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM samples`.execute(db)).rows[0]!.n;
+    const bounded = await new PostgresStorageStats(db, { databaseUrl, dataDir, volumeSizeBytes: null, bounds: { narrowRows: 2, oldestBlocks: 1 } }).read(NOW);
+    assert.deepEqual([tier(bounded.tiers, "narrow").points, tier(bounded.tiers, "narrow").pointsEstimated], [narrowRows, true]);
+    const firsts = [T0 - 5 * HOUR + 7_123, T0 - 3 * HOUR].map((t) => new Date(t).toISOString());
+    const raw = tier(bounded.tiers, "raw");
+    assert.equal(raw.oldestPointExact, false);
+    assert.ok(firsts.includes(raw.oldestPoint!), `${raw.oldestPoint} is one of the two blocks' first points`);
+    const full = await new PostgresStorageStats(db, { databaseUrl, dataDir, volumeSizeBytes: null, bounds: { narrowRows: narrowRows, oldestBlocks: 2 } }).read(NOW);
+    assert.deepEqual([tier(full.tiers, "narrow").points, tier(full.tiers, "narrow").pointsEstimated], [narrowRows, false]);
+    assert.deepEqual([tier(full.tiers, "raw").oldestPoint, tier(full.tiers, "raw").oldestPointExact], [firsts[0], true]);
+  });
+
   test("each maintenance run's day keeps its first size; rows older than 30 days are deleted", async () => {
     await setHistory([]);
     await recordDatabaseSize(db, NOW);

@@ -17,13 +17,12 @@ export interface StorageStatsOptions {
   dataDir: string;
   /** storage.volume_size: the space the database may use; null when not set. */
   volumeSizeBytes: number | null;
-  /** Blocks decoded at most per tier to find its oldest point (default 100). */
-  maxOldestBlocks?: number;
+  /** Bounds on the work of one measure (tests make them small). */
+  bounds?: { narrowRows: number; oldestBlocks: number };
 }
 
-/** Narrow rows counted exactly up to this many; past it the planner's estimate is reported. */
-const NARROW_COUNT_LIMIT = 1_000_000;
-const OLDEST_BLOCKS = 100;
+/** Narrow rows are counted up to `narrowRows`, past it estimated; `oldestBlocks` are decoded per tier at most. */
+const BOUNDS = { narrowRows: 1_000_000, oldestBlocks: 100 };
 
 const BLOCK_TIERS = [
   { tier: "raw", spec: TIERS.raw, firstTime: (b: Uint8Array) => decodeRaw(b).times[0] },
@@ -81,17 +80,18 @@ export class PostgresStorageStats implements StorageStatsReader {
   }
 
   private async narrowTier(size: TableSize): Promise<StorageTierView> {
+    const limit = (this.opts.bounds ?? BOUNDS).narrowRows;
     const r = await sql<{ n: number; oldest: number | null }>`
-      SELECT (SELECT count(*) FROM (SELECT 1 FROM samples LIMIT ${NARROW_COUNT_LIMIT + 1}) x)::float8 AS n,
+      SELECT (SELECT count(*) FROM (SELECT 1 FROM samples LIMIT ${limit + 1}) x)::float8 AS n,
              (extract(epoch FROM (SELECT min(time) FROM samples)) * 1000)::float8 AS oldest`.execute(this.db);
     const { n, oldest } = r.rows[0]!;
-    const estimated = n > NARROW_COUNT_LIMIT;
+    const estimated = n > limit;
     return tierView("narrow", "samples", size, estimated ? Math.max(n, size.tuples) : n, estimated, { t: oldest, exact: true });
   }
 
   private async blockTier(tier: StorageTierName, table: string, size: TableSize, firstTime: (b: Uint8Array) => number | undefined): Promise<StorageTierView> {
     const n = (await sql<{ n: number }>`SELECT coalesce(sum(n), 0)::float8 AS n FROM ${sql.table(table)}`.execute(this.db)).rows[0]!.n;
-    const cap = this.opts.maxOldestBlocks ?? OLDEST_BLOCKS;
+    const cap = (this.opts.bounds ?? BOUNDS).oldestBlocks;
     const rows = await sql<{ s: number; data: Uint8Array }>`
       SELECT (extract(epoch FROM start_time) * 1000)::float8 AS s, data FROM ${sql.table(table)} ORDER BY start_time LIMIT ${cap + 1}`.execute(this.db);
     return tierView(tier, table, size, n, false, oldestPoint(rows.rows, cap, firstTime));
