@@ -15,7 +15,7 @@ import type { Database } from "../src/storage/schema.js";
 import { recordDatabaseSize, readSizeHistory } from "../src/storage/size-history.js";
 import { PostgresStorageStats } from "../src/storage/storage-stats.js";
 import { TierMaintenance } from "../src/storage/tiers/maintenance.js";
-import { openTestStorage, TEST_RETENTION, type StorageKind } from "./support/test-storage.js";
+import { openTestStorage, TEST_RETENTION } from "./support/test-storage.js";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -26,7 +26,7 @@ const log = createLogger("test", "silent");
 
 const distinct = (xs: readonly string[]): number => new Set(xs).size;
 
-function statsSuite(kind: StorageKind) {
+function statsSuite(kind: "postgres" | "pglite") {
   let db: Kysely<Database>;
   let dispose: (() => Promise<void>) | undefined;
   let dataDir = "";
