@@ -1,6 +1,7 @@
 // The composition root: every part of the collector is built and wired here, and nowhere else.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
 import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
@@ -8,12 +9,15 @@ import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
 import { newIngestStats, noAuth, type IngestStats, type IngestStorage } from "./ingest/ports.js";
 import { MaintenanceSchedule } from "./maintenance/schedule.js";
+import { StorageWatch } from "./maintenance/storage-watch.js";
 import { openStorage } from "./storage/open.js";
 import { TierMaintenance } from "./storage/tiers/maintenance.js";
 import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
+import { registerStorageMetrics } from "./telemetry/storage-metrics.js";
 import { registerHost } from "./storage/host-store.js";
 import { PostgresMetricsReader } from "./storage/metrics-reader.js";
 import { StorageReadiness } from "./storage/readiness.js";
+import { PostgresStorageStats } from "./storage/storage-stats.js";
 import { SampleWriter } from "./storage/sample-writer.js";
 import { SeriesRegistry } from "./storage/series-registry.js";
 import { TokenStore } from "./storage/token-store.js";
@@ -52,14 +56,17 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const tls = loadTls(config);
   const storage = await openStorage(config, log, clock);
   const { db, partitions } = storage;
+  const storageStats = new PostgresStorageStats(db, { databaseUrl: config.databaseUrl, dataDir: config.dataDir, volumeSizeBytes: config.storage.volumeSizeBytes });
   const storageLog = log.child({ component: "storage" });
   const reportCorrupt = (table: string, seriesId: number, err: Error) => storageLog.error({ table, seriesId, err: err.message }, "a stored block cannot be decoded; left out of the answer");
+  // The storage figures after each maintenance run: for /metrics, and as the collector's own series for alert rules.
+  const storageWatch = new StorageWatch(storageStats, { host: hostname(), clock, log: storageLog, observe: (points) => alerting.observeOwn(points) });
   const maintenance = new MaintenanceSchedule(new TierMaintenance(db, storage.kind, partitions, config.storage, storageLog), {
     intervalMs: config.storage.maintenanceIntervalMs,
     clock,
     log: storageLog,
+    afterRun: () => storageWatch.refresh(),
   });
-  maintenance.start();
 
   const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
   const series = new SeriesRegistry(db);
@@ -101,6 +108,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   );
   for (const e of rulesReport.errors) log.error({ err: e }, "invalid alert rule");
   log.info({ rules: rulesReport.rules }, "alert rules loaded");
+  // Once alerting runs: each run ends by sending it the storage figures.
+  maintenance.start();
 
   const ingestStats = newIngestStats();
   const grpc = await startGrpcServer({
@@ -133,12 +142,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const reader = new PostgresMetricsReader(db, config.storage.retention, clock, reportCorrupt);
   const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: writer.stats });
   registerMaintenanceMetrics(selfMetrics, maintenance.stats);
+  registerStorageMetrics(selfMetrics, storageWatch.stats);
   registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader,
     alerting: alertingApi({ alerting, store: alertStore, db, clock }),
     notifications: notifications.api,
     readiness: new StorageReadiness(db),
+    storageStats,
     selfMetrics,
     limits: config.api,
     clock,
