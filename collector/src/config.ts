@@ -93,6 +93,8 @@ const schema = z
         compact_after: zDuration(60_000, 7 * DAY_MS).default("1h"),
         maintenance_interval: zDuration(10_000, DAY_MS).default("10m"),
         value_bits: zInteger(8, 52).default(DEFAULT_VALUE_BITS),
+        // The space the database may use (README "Storage size"): the volume where the collector cannot see it, or less.
+        volume_size: zBytes(1024 ** 2, 4 * 1024 ** 5).optional(),
       })
       .strict()
       .default({}),
@@ -154,6 +156,7 @@ export interface LifecycleConfig {
   compactAfterMs: number;
   maintenanceIntervalMs: number;
   mantissaBits: number;
+  volumeSizeBytes: number | null;
 }
 
 const SPECS: readonly SettingSpec[] = [
@@ -174,6 +177,7 @@ const SPECS: readonly SettingSpec[] = [
 
 export const USAGE = `Usage: vigil-collector [serve] [options]
        vigil-collector token create --name HOST [--any-host] | token list | token revoke NAME
+       vigil-collector storage stats [--json]
        vigil-collector check-config [options]
 
 Settings come from the config file (YAML), environment variables and flags; flags win, then env.
@@ -190,13 +194,14 @@ Settings come from the config file (YAML), environment variables and flags; flag
   --tls-client-ca PATH      require agent client certificates signed by this CA: mTLS (VIGIL_TLS_CLIENT_CA)
   --max-future-skew DUR     reject batches stamped further ahead than this (VIGIL_MAX_FUTURE_SKEW; default 5m)
   --log-level LEVEL         trace|debug|info|warn|error (VIGIL_LOG_LEVEL; default info)
+  --json                    storage stats: the figures as GET /api/v1/storage answers them
   -h, --help                this text
 
 Storage: PostgreSQL/TimescaleDB when DATABASE_URL (or database_url) is set, else embedded PGlite in --data-dir.`;
 
 export interface CollectorCommand {
-  command: "serve" | "check-config" | "help" | "token";
-  /** Words after the command (token create|list|revoke …). */
+  command: "serve" | "check-config" | "help" | "token" | "storage";
+  /** Words after the command (token create|list|revoke …, storage stats). */
   rest: string[];
   flags: Record<string, string | boolean | string[] | undefined>;
   load(env?: NodeJS.ProcessEnv): CollectorConfig;
@@ -256,6 +261,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
       compactAfterMs: s.storage.compact_after,
       maintenanceIntervalMs: s.storage.maintenance_interval,
       mantissaBits: s.storage.value_bits,
+      volumeSizeBytes: s.storage.volume_size ?? null,
     },
     api: { maxPoints: s.api.max_points, maxSeries: s.api.max_series, maxSamples: s.api.max_samples, maxHeavyQueries: s.api.max_heavy_queries, timeoutMs: s.api.query_timeout },
   };
@@ -281,6 +287,7 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
         "wait-for-db": { type: "string" },
         name: { type: "string" },
         "any-host": { type: "boolean" },
+        json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -291,7 +298,7 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
   }
   const { values, positionals } = parsed;
   const first = positionals[0] ?? "serve";
-  if (!["serve", "check-config", "token"].includes(first)) {
+  if (!["serve", "check-config", "token", "storage"].includes(first)) {
     throw new CollectorError(CollectorErrors.BAD_CONFIG, `unknown command ${JSON.stringify(first)}\n\n${USAGE}`);
   }
   const explicit = values.config ?? env.VIGIL_CONFIG;

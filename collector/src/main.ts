@@ -1,4 +1,5 @@
 import { createLogger, redactUrls, VigilError } from "@vigil/shared";
+import { runStorageCommand } from "./cli/storage-command.js";
 import { runTokenCommand } from "./cli/token-command.js";
 import { configRedactor, printableConfig } from "./config-secrets.js";
 import { parseCollectorCommand, USAGE } from "./config.js";
@@ -27,6 +28,7 @@ async function main(): Promise<number> {
       out: (l) => console.log(l),
     });
   }
+  if (cmd.command === "storage") return runStorageCommand({ config, args: cmd.rest, json: cmd.flags.json === true, log, out: (l) => console.log(l) });
   const svc = await startCollector({ config, log });
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,6 +1,7 @@
 // The composition root: every part of the collector is wired here, and nowhere else (storage builds its own stores).
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
 import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
@@ -8,6 +9,7 @@ import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
 import { newIngestStats, noAuth, type IngestStats } from "./ingest/ports.js";
 import { MaintenanceSchedule } from "./maintenance/schedule.js";
+import { StorageWatch } from "./maintenance/storage-watch.js";
 import { startNotifications } from "./notify/pipeline.js";
 import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
@@ -15,6 +17,7 @@ import { openStorage } from "./storage/open.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
+import { registerStorageMetrics } from "./telemetry/storage-metrics.js";
 
 export interface CollectorServiceOptions {
   config: CollectorConfig;
@@ -43,12 +46,15 @@ function loadTls(config: CollectorConfig): GrpcTls | undefined {
 export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
   const tls = loadTls(config);
   const storage = await openStorage(config, log, clock);
+  const storageLog = log.child({ component: "storage" });
+  // The storage figures after each maintenance run: for /metrics, and as the collector's own series for alert rules.
+  const storageWatch = new StorageWatch(storage.stats, { host: hostname(), clock, log: storageLog, observe: (points) => alerting.observeOwn(points) });
   const maintenance = new MaintenanceSchedule(storage.maintenance, {
     intervalMs: config.storage.maintenanceIntervalMs,
     clock,
-    log: log.child({ component: "storage" }),
+    log: storageLog,
+    afterRun: () => storageWatch.refresh(),
   });
-  maintenance.start();
 
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
@@ -80,6 +86,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   );
   for (const e of rulesReport.errors) log.error({ err: e }, "invalid alert rule");
   log.info({ rules: rulesReport.rules }, "alert rules loaded");
+  // Once alerting runs: each run ends by sending it the storage figures.
+  maintenance.start();
 
   const ingestStats = newIngestStats();
   const grpc = await startGrpcServer({
@@ -111,12 +119,14 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
 
   const selfMetrics = createSelfMetrics({ ingest: ingestStats, writer: storage.ingest.stats });
   registerMaintenanceMetrics(selfMetrics, maintenance.stats);
+  registerStorageMetrics(selfMetrics, storageWatch.stats);
   registerAlertingMetrics(selfMetrics, alerting.stats);
   const http = buildHttpServer({
     reader: storage.reader,
     alerting: alertingApi({ alerting, store: storage.alerts, clock }),
     notifications: notifications.api,
     readiness: storage.readiness,
+    storageStats: storage.stats,
     selfMetrics,
     limits: config.api,
     clock,

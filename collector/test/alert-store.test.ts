@@ -14,6 +14,7 @@ import { migrate } from "../src/storage/migrator.js";
 import { PartitionManager } from "../src/storage/partitions.js";
 import { sampleHistory } from "../src/storage/sample-history.js";
 import { Alerting } from "../src/rules/alerting.js";
+import { DEFAULT_RULE_NAMES } from "../src/rules/defaults.js";
 
 const T0 = Date.now();
 
@@ -43,7 +44,7 @@ function storeSuite(kind: "postgres" | "pglite") {
     const alerting = new Alerting({ repo: alertStore, clock: new ManualClock(T0), log: pino({ level: "silent" }), tickMs: 3_600_000 });
     const report = await alerting.start([]);
     assert.deepEqual(alerting.stats.skippedRows, { silences: 2, alert_rules: 1, alerts: 1 });
-    assert.equal(report.rules, 6);
+    assert.equal(report.rules, DEFAULT_RULE_NAMES.length + 1, "the defaults and the valid API rule");
     await alerting.stop();
     // The same hand-edited row (and a broken acknowledgement) still lists over the API.
     await sql`UPDATE alerts SET acknowledged = '{"by":5}'::jsonb, labels = '[1]'::jsonb, silenced_by = 'null'::jsonb WHERE id = ${id}::uuid`.execute(db);

@@ -74,3 +74,22 @@ test("check-config prints every secret as [redacted], including values *_env key
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("storage.volume_size: a size with a unit, bounded; unset when not given", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+  try {
+    const file = join(dir, "c.yaml");
+    const withSize = (v: string) => {
+      writeFileSync(file, `storage:\n  volume_size: ${v}\n`);
+      return load(["--config", file]).storage.volumeSizeBytes;
+    };
+    assert.equal(load([]).storage.volumeSizeBytes, null);
+    assert.equal(withSize("500GiB"), 500 * 1024 ** 3);
+    assert.equal(withSize("1.5TB"), 1.5e12);
+    assert.throws(() => withSize("500"), /storage\.volume_size: must be between 1MiB and 4096TiB, got 500 \(a bare number is bytes: add a unit, e\.g\. "500MiB"\)/);
+    assert.throws(() => withSize("lots"), /storage\.volume_size: expected a size like "256MiB"/);
+    assert.throws(() => withSize("9PiB"), /storage\.volume_size: expected a size/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -447,4 +447,26 @@ describe("default rules", () => {
     assert.equal(all[1]!.instance.summary, "CPU on web-1 is busy: only 10.0% idle (5-minute average)");
     assert.equal(engine.stats().series, 1, "non-matching series keep no state");
   });
+
+  test("storage-filling: the collector's days-until-full warns under 7, is critical under 2, clears past 8", () => {
+    const clock = new ManualClock(T0);
+    const engine = new RuleEngine({ rules: defaultRules(), clock });
+    // One point per maintenance run, every 10 minutes, as the collector sends them.
+    const point = (value: number) => {
+      const events = engine.ingestSamples([{ host: "collector-1", metric: "vigil.storage.days_until_full", labels: {}, timeMs: clock.now(), value }]);
+      clock.advance(10 * M);
+      return events.map((e) => [e.kind, e.severity]);
+    };
+    assert.deepEqual(point(9), []);
+    const [fired] = engine.ingestSamples([{ host: "collector-1", metric: "vigil.storage.days_until_full", labels: {}, timeMs: clock.now(), value: 6.5 }]);
+    assert.deepEqual([fired?.kind, fired?.severity], ["firing", "warning"]);
+    assert.deepEqual(fired!.labels, { host: "collector-1", alertname: "storage-filling" });
+    assert.equal(fired!.instance.summary, "Vigil's database volume (collector collector-1) fills in about 6.5 days at its current growth");
+    clock.advance(10 * M);
+    assert.deepEqual(point(7.5), [], "held until 8 days");
+    assert.deepEqual(point(1.5), [["severity_changed", "critical"]]);
+    assert.deepEqual(point(2.5), [], "critical held until 3 days");
+    assert.deepEqual(point(5), [["severity_changed", "warning"]]);
+    assert.deepEqual(point(3650), [["resolved", "warning"]]);
+  });
 });

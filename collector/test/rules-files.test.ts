@@ -153,12 +153,17 @@ describe("default rules", () => {
     const check = byName.get("check-failing")!;
     assert.ok(check.kind === "check");
     assert.deepEqual(check.forMs, { warning: 300_000, critical: 60_000 });
+    const storage = byName.get("storage-filling")!;
+    assert.ok(storage.kind === "threshold");
+    assert.equal(storage.metric, "vigil.storage.days_until_full");
+    assert.deepEqual([storage.warning, storage.critical], [{ op: "<", value: 7, clear: 8 }, { op: "<", value: 2, clear: 3 }]);
+    assert.deepEqual(storage.forMs, { warning: 0, critical: 0 });
   });
 
   test("disabled by name, replaced by a user rule of the same name; unknown names reported", () => {
     const user = parseRuleFile("u.yaml", "rules:\n  - { name: memory-high, kind: threshold, metric: system.memory.utilization, match: { state: used }, warning: { op: '>', value: 0.9 } }\n").rules;
     const r = combineRules(defaultRules(), user, ["cpu-high", "cpu-hgih"]);
-    assert.deepEqual(r.rules.map((x) => x.name), ["filesystem-full", "host-down", "check-failing", "memory-high"]);
+    assert.deepEqual(r.rules.map((x) => x.name), ["filesystem-full", "host-down", "check-failing", "storage-filling", "memory-high"]);
     const mem = r.rules.find((x) => x.name === "memory-high")!;
     assert.ok(mem.kind === "threshold" && mem.warning?.value === 0.9);
     assert.deepEqual(r.errors, ['disabled rule "cpu-hgih": no such rule']);

@@ -7,7 +7,8 @@ import { registerAlertRoutes } from "./routes-alerts.js";
 import { registerHealthRoutes } from "./routes-health.js";
 import { registerNotificationRoutes } from "./routes-notifications.js";
 import { registerMetricsRoutes, type QueryLimits } from "./routes-metrics.js";
-import type { AlertingApi, MetricsReader, NotificationsApi, Readiness } from "./ports.js";
+import { registerStorageRoutes } from "./routes-storage.js";
+import type { AlertingApi, MetricsReader, NotificationsApi, Readiness, StorageStatsReader } from "./ports.js";
 
 export type { QueryLimits } from "./routes-metrics.js";
 
@@ -16,6 +17,7 @@ export interface HttpServerOptions {
   alerting: AlertingApi;
   notifications: NotificationsApi;
   readiness: Readiness;
+  storageStats: StorageStatsReader;
   /** The collector's own metrics, served at /metrics. */
   selfMetrics: Registry;
   limits: QueryLimits;
@@ -50,5 +52,6 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   registerMetricsRoutes(app, opts);
   registerAlertRoutes(app, opts);
   registerNotificationRoutes(app, opts);
+  registerStorageRoutes(app, opts);
   return app;
 }

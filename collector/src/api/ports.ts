@@ -229,3 +229,43 @@ export interface NotificationsApi {
   /** Sends a test message to a receiver now; null when no receiver has that name. */
   testReceiver(name: string): Promise<{ outcome: string; detail: string } | null>;
 }
+
+/** Where samples are stored: `narrow` rows not compacted yet, compacted raw blocks, the 1-minute and 1-hour rollups. */
+export type StorageTierName = "narrow" | "raw" | "1m" | "1h";
+
+export interface StorageTierView {
+  tier: StorageTierName;
+  /** The tier's partitioned table. */
+  table: string;
+  partitions: number;
+  /** Every partition's heap, TOAST and indexes. */
+  bytes: number;
+  /** Samples (narrow, raw) or rollup buckets (1m, 1h). */
+  points: number;
+  /** `points` is an estimate (the narrow tier past 1,000,000 rows: the planner's statistics). */
+  pointsEstimated: boolean;
+  /** null without points. */
+  bytesPerPoint: number | null;
+  /** The earliest point's time (RFC 3339); null when the tier is empty. */
+  oldestPoint: string | null;
+  /** false when the oldest blocks were too many to decode: the true oldest point is at or before `oldestPoint`. */
+  oldestPointExact: boolean;
+}
+
+export interface StorageView {
+  measuredAt: string;
+  database: { kind: "postgres" | "pglite"; bytes: number };
+  tiers: StorageTierView[];
+  /** Growth of the database's size per day, over about the last week; null with the reason when unknown. */
+  growth: { bytesPerDay: number | null; since: string | null; reason: string | null };
+  /** The space the database grows into (`statfs` of its directory or `storage.volume_size`); nulls with the reason when unknown. */
+  volume: { source: "statfs" | "setting" | null; path: string | null; sizeBytes: number | null; availableBytes: number | null; reason: string | null };
+  /** availableBytes ÷ bytesPerDay; null with the reason when unknown or not growing. */
+  daysUntilFull: number | null;
+  daysUntilFullReason: string | null;
+}
+
+export interface StorageStatsReader {
+  /** Measures now: sizes from the catalog, counts from a scan of the tiers' block rows (not their data). */
+  read(nowMs: number): Promise<StorageView>;
+}

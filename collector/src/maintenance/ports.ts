@@ -1,4 +1,4 @@
-// What the maintenance schedule needs from storage: one run of the lifecycle job.
+// What maintenance needs from storage: one run of the lifecycle job, and the storage figures after it.
 
 export interface MaintenanceReport {
   /** Set when the run did nothing, and why (another collector holds the maintenance lock). */
@@ -17,4 +17,25 @@ export interface MaintenanceReport {
 
 export interface MaintenanceStore {
   run(nowMs: number): Promise<MaintenanceReport>;
+}
+
+/** What the storage watch needs of the storage figures (GET /api/v1/storage's, in part). */
+export interface StorageFigures {
+  tiers: readonly { tier: string; bytes: number; points: number }[];
+  growth: { bytesPerDay: number | null };
+  volume: { availableBytes: number | null };
+  daysUntilFull: number | null;
+}
+
+export interface StorageFiguresStore {
+  read(nowMs: number): Promise<StorageFigures>;
+}
+
+/** A point the collector measures about itself, for alert rules (host: the collector's host name). */
+export interface OwnPoint {
+  host: string;
+  metric: string;
+  labels: Record<string, string>;
+  timeMs: number;
+  value: number;
 }

@@ -1,5 +1,5 @@
 // Runs storage maintenance (partitions ahead, compaction, rollups, retention) every interval, one run at a time, and
-// keeps what /metrics and the logs say about it.
+// keeps what /metrics and the logs say about it; after each run, whatever should follow it (the storage figures).
 import type { Clock, Logger } from "@vigil/shared";
 import type { MaintenanceReport, MaintenanceStore } from "./ports.js";
 
@@ -26,7 +26,7 @@ export class MaintenanceSchedule {
 
   constructor(
     private readonly store: MaintenanceStore,
-    private readonly opts: { intervalMs: number; clock: Clock; log: Logger },
+    private readonly opts: { intervalMs: number; clock: Clock; log: Logger; afterRun?: () => Promise<void> },
   ) {}
 
   /** First run soon after start (a collector that was down has a backlog), then every interval. */
@@ -42,11 +42,16 @@ export class MaintenanceSchedule {
     tick(firstDelayMs);
   }
 
-  /** One run now (or the one under way); null when it failed (logged). */
+  /** One run now (or the one under way), then `afterRun`; null when the run failed (logged). */
   runNow(): Promise<MaintenanceReport | null> {
-    this.running ??= this.once().finally(() => {
-      this.running = null;
-    });
+    this.running ??= this.once()
+      .then(async (r) => {
+        await this.opts.afterRun?.();
+        return r;
+      })
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 

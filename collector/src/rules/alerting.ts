@@ -92,6 +92,17 @@ export class Alerting {
   }
 
   /**
+   * Points the collector measures about itself (its storage figures), evaluated like a batch's; but they are no
+   * report from their host: host_down rules do not watch the collector, and an agent on its host keeps its interval.
+   */
+  observeOwn(points: readonly SamplePoint[]): void {
+    this.guarded("own points", () => {
+      const events = this.engine.ingestSamples(points);
+      if (events.length > 0) this.persist(this.withSilences(events));
+    });
+  }
+
+  /**
    * Manual actions are stored before they are answered: when the store refuses, the caller gets the error and the
    * in-memory state is put back as it was. A repeated acknowledgement is no new event.
    */

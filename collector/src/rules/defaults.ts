@@ -50,6 +50,16 @@ rules:
     severity_for: { unhealthy: critical, degraded: warning }
     for: { critical: 1m, warning: 5m }
     summary: "Check {{check}} on {{host}} is {{status}}: {{message}}"
+
+  # The collector's own series, evaluated after each storage maintenance run (README "Storage size"): host is the
+  # collector's. Growth is a week's average already, so no for; clear levels keep a value near a level from flapping.
+  - name: storage-filling
+    kind: threshold
+    description: At its growth of the last week, the database's volume fills within 7 days (warning) or 2 days (critical).
+    metric: vigil.storage.days_until_full
+    warning: { op: "<", value: 7, clear: 8 }
+    critical: { op: "<", value: 2, clear: 3 }
+    summary: "Vigil's database volume (collector {{host}}) fills in about {{value}} days at its current growth"
 `;
 
 let cached: readonly Rule[] | undefined;
@@ -64,4 +74,4 @@ export function defaultRules(): Rule[] {
   return structuredClone([...cached]);
 }
 
-export const DEFAULT_RULE_NAMES = ["cpu-high", "memory-high", "filesystem-full", "host-down", "check-failing"] as const;
+export const DEFAULT_RULE_NAMES = ["cpu-high", "memory-high", "filesystem-full", "host-down", "check-failing", "storage-filling"] as const;

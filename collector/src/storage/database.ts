@@ -38,6 +38,9 @@ async function probe(connectionString: string): Promise<void> {
   }
 }
 
+/** Where PGlite keeps its files inside the data dir. */
+export const pgliteDir = (dataDir: string): string => `${dataDir}/pglite`;
+
 export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase> {
   if (opts.databaseUrl) {
     const url = opts.databaseUrl;
@@ -49,7 +52,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<OpenDatabase>
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { createPgConfig } = await import("@electric-sql/pglite/node-postgres");
-  const pglite = await PGlite.create(`${opts.dataDir}/pglite`);
+  const pglite = await PGlite.create(pgliteDir(opts.dataDir));
   const pool = new pg.Pool({ ...createPgConfig(pglite), types });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {

@@ -23,8 +23,8 @@ export interface StorageOptions {
   /** How long to keep retrying an unreachable database at start (0: fail at once; Infinity: until stopped). */
   waitForDbMs: number;
   ingest: { maxQueuedRows: number };
-  /** Retention, compaction and block precision. */
-  storage: LifecycleSettings;
+  /** Retention, compaction, block precision, and the space the database may use (null: the volume's). */
+  storage: LifecycleSettings & { volumeSizeBytes: number | null };
 }
 
 /**
@@ -48,7 +48,11 @@ export async function openStorage(opts: StorageOptions, log: Logger, clock: Cloc
     await partitions.ensureAround(clock.now());
     const stores = createStores(
       { db: store.db, kind: store.kind, partitions, clock, log },
-      { maxQueuedRows: opts.ingest.maxQueuedRows, lifecycle: opts.storage },
+      {
+        maxQueuedRows: opts.ingest.maxQueuedRows,
+        lifecycle: opts.storage,
+        stats: { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, volumeSizeBytes: opts.storage.volumeSizeBytes },
+      },
     );
     return {
       ...stores,

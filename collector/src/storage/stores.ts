@@ -3,7 +3,7 @@
 // bundle.
 import type { Kysely } from "kysely";
 import type { Clock, Logger } from "@vigil/shared";
-import type { MetricsReader, Readiness } from "../api/ports.js";
+import type { MetricsReader, Readiness, StorageStatsReader } from "../api/ports.js";
 import type { IngestStorage } from "../ingest/ports.js";
 import type { MaintenanceStore } from "../maintenance/ports.js";
 import type { NotifyStateStore, OutboxStorage } from "../notify/ports.js";
@@ -15,6 +15,7 @@ import { NotifyStore } from "./notify-store.js";
 import { OutboxStore } from "./outbox-store.js";
 import type { PartitionManager } from "./partitions.js";
 import { StorageReadiness } from "./readiness.js";
+import { PostgresStorageStats, type StorageStatsOptions } from "./storage-stats.js";
 import { SampleWriter, type WriterStats } from "./sample-writer.js";
 import type { Database } from "./schema.js";
 import { SeriesRegistry } from "./series-registry.js";
@@ -42,6 +43,8 @@ export interface Stores {
   notifyState: NotifyStateStore;
   /** The storage lifecycle job (partitions ahead, compaction, rollups, retention), run on maintenance/'s schedule. */
   maintenance: MaintenanceStore;
+  /** The storage figures: the API answers with them, maintenance/ watches them after each run. */
+  stats: StorageStatsReader;
 }
 
 /** What the stores are built over: the open database, its kind and samples partitions, the clock and the log. */
@@ -57,6 +60,7 @@ export interface StoresOptions {
   /** Rows queued (not yet committed) above which ingest waits: the bound on the collector's memory. */
   maxQueuedRows: number;
   lifecycle: LifecycleSettings;
+  stats: StorageStatsOptions;
 }
 
 export function createStores({ db, kind, partitions, clock, log }: StoresBase, opts: StoresOptions): Stores {
@@ -82,5 +86,6 @@ export function createStores({ db, kind, partitions, clock, log }: StoresBase, o
     outbox,
     notifyState: new NotifyStore(db, outbox),
     maintenance: new TierMaintenance(db, kind, partitions, opts.lifecycle, storageLog),
+    stats: new PostgresStorageStats(db, opts.stats),
   };
 }

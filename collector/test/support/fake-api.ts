@@ -1,5 +1,5 @@
-// The HTTP server over fake ports: a scripted MetricsReader, alerting and notifications that fail if called, and a
-// logger whose lines the test can read.
+// The HTTP server over fake ports: a scripted MetricsReader and storage stats, alerting and notifications that fail
+// if called, and a logger whose lines the test can read.
 import { Writable } from "node:stream";
 import pino from "pino";
 import type { FastifyInstance } from "fastify";
@@ -17,6 +17,8 @@ import type {
   SeriesSelection,
   SeriesSelector,
   SeriesView,
+  StorageStatsReader,
+  StorageView,
 } from "../../src/api/ports.js";
 
 export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -81,6 +83,37 @@ export function fakeSeries(n: number, metric = "m", labels: (i: number) => Label
   return Array.from({ length: n }, (_, i) => ({ id: i + 1, metric, labels: labels(i), intervalMs }));
 }
 
+/** Storage stats that answer `view` (or throw `failure`), each read after `gate` opens; records when it was read. */
+export class FakeStorageStats implements StorageStatsReader {
+  reads: number[] = [];
+  failure: Error | null = null;
+  gate: Promise<void> = Promise.resolve();
+
+  constructor(public view: StorageView) {}
+
+  async read(nowMs: number): Promise<StorageView> {
+    this.reads.push(nowMs);
+    await this.gate;
+    if (this.failure) throw this.failure;
+    return { ...this.view, measuredAt: new Date(nowMs).toISOString() };
+  }
+}
+
+/** A database holding a little of everything, filling in 12.5 days. */
+export function storageView(): StorageView {
+  const tier = (tier: StorageView["tiers"][number]["tier"], table: string, bytes: number, points: number) =>
+    ({ tier, table, partitions: 2, bytes, points, pointsEstimated: false, bytesPerPoint: bytes / points, oldestPoint: "2026-11-20T00:00:05.000Z", oldestPointExact: true }) as const;
+  return {
+    measuredAt: new Date(NOW).toISOString(),
+    database: { kind: "postgres", bytes: 50_000_000 },
+    tiers: [tier("narrow", "samples", 9_000_000, 100_000), tier("raw", "sample_blocks", 2_000_000, 1_000_000), tier("1m", "rollup_1m", 1_000_000, 20_000), tier("1h", "rollup_1h", 100_000, 400)],
+    growth: { bytesPerDay: 4_000_000, since: "2026-11-16T12:00:00.000Z", reason: null },
+    volume: { source: "setting", path: null, sizeBytes: 100_000_000, availableBytes: 50_000_000, reason: null },
+    daysUntilFull: 12.5,
+    daysUntilFullReason: null,
+  };
+}
+
 /** A port nobody should call in these tests: every method rejects. */
 function unused<T extends object>(name: string): T {
   return new Proxy({} as T, {
@@ -91,12 +124,13 @@ function unused<T extends object>(name: string): T {
 export interface TestApi {
   app: FastifyInstance;
   reader: FakeReader;
+  storageStats: FakeStorageStats;
   clock: ManualClock;
   /** Every log line the server wrote (level warn and above reach it). */
   logs: Record<string, unknown>[];
 }
 
-export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new FakeReader()): Promise<TestApi> {
+export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new FakeReader(), storageStats = new FakeStorageStats(storageView())): Promise<TestApi> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -110,10 +144,11 @@ export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new
     alerting: unused<AlertingApi>("alerting"),
     notifications: unused<NotificationsApi>("notifications"),
     readiness: { notReadyReason: async () => null },
+    storageStats,
     selfMetrics: new Registry(),
     limits,
     clock,
     log: pino({ level: "info" }, sink),
   });
-  return { app, reader, clock, logs };
+  return { app, reader, storageStats, clock, logs };
 }

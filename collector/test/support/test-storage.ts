@@ -15,13 +15,21 @@ export type StorageKind = "postgres" | "pglite" | "timescale";
 /** The collector's default retention (config `storage.retention`). */
 export const TEST_RETENTION: RetentionSettings = { keep: { raw: 15 * DAY, "1m": 90 * DAY, "1h": 730 * DAY }, overrides: [] };
 
-export async function openTestStorage(kind: StorageKind): Promise<{ store: OpenDatabase; dispose(): Promise<void> }> {
+/** The opened database, and where it is: the PostgreSQL URL, or PGlite's data dir. */
+export interface TestStorage {
+  store: OpenDatabase;
+  databaseUrl?: string;
+  dataDir: string;
+  dispose(): Promise<void>;
+}
+
+export async function openTestStorage(kind: StorageKind): Promise<TestStorage> {
   if (kind === "postgres" || kind === "timescale") {
     const testDb = await createTestDatabase(kind === "timescale" ? process.env.TIMESCALE_URL : undefined);
     const store = await openDatabase({ databaseUrl: testDb.url, dataDir: "" });
-    return { store, dispose: async () => (await store.close(), await testDb.drop()) };
+    return { store, databaseUrl: testDb.url, dataDir: "", dispose: async () => (await store.close(), await testDb.drop()) };
   }
   const dir = mkdtempSync(join(tmpdir(), "vigil-pglite-"));
   const store = await openDatabase({ dataDir: dir });
-  return { store, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+  return { store, dataDir: dir, dispose: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
 }

@@ -1,11 +1,12 @@
 // The storage lifecycle job, one run: partitions ahead, compaction of closed hours (with their rollups), merging of
-// closed days, retention. On PostgreSQL a session advisory lock makes it one collector's job at a time; PGlite has
-// one process by construction (its data-dir lock).
+// closed days, retention, the day's database size. On PostgreSQL a session advisory lock makes it one collector's job
+// at a time; PGlite has one process by construction (its data-dir lock).
 import { sql, type Kysely } from "kysely";
 import type { Logger } from "@vigil/shared";
 import type { MaintenanceReport, MaintenanceStore } from "../../maintenance/ports.js";
 import { PartitionManager } from "../partitions.js";
 import type { Database } from "../schema.js";
+import { recordDatabaseSize } from "../size-history.js";
 import { compactClosedHours, mergeClosedDays, noCounts } from "./compaction.js";
 import { applyRetention, type RetentionSettings } from "./retention.js";
 import { TIERS, TIER_NAMES, type TierName, type TierTable } from "./tier-spec.js";
@@ -73,6 +74,8 @@ export class TierMaintenance implements MaintenanceStore {
     const retention = await applyRetention(this.db, this.settings.retention, { samples: this.samples, tiers: this.tierPartitions }, nowMs);
     const oldest = await sql<{ t: number | null }>`SELECT (extract(epoch FROM min(time)) * 1000)::float8 AS t FROM samples`.execute(this.db);
     const t = oldest.rows[0]?.t ?? null;
+    // After compaction and retention: the day's size as the day's work left it (storage stats measure growth on it).
+    await recordDatabaseSize(this.db, nowMs);
     return {
       skipped: null,
       compactedWindows: counts.windows,
