@@ -174,6 +174,14 @@ export interface NotifyStateTable {
   updated_at: DefaultTimestamp;
 }
 
+/** The database's size, one row per UTC day (growth per day is measured against it). */
+export interface StorageHistoryTable {
+  /** A date, written as YYYY-MM-DD (pg reads it as a Date). */
+  day: ColumnType<Date, string, string>;
+  time: Timestamp;
+  database_bytes: Int8;
+}
+
 export interface MigrationsTable {
   id: string;
   applied_at: ColumnType<Date, Date | string | undefined, never>;
@@ -197,4 +205,5 @@ export interface Database {
   sample_blocks: TierBlocksTable;
   rollup_1m: TierBlocksTable;
   rollup_1h: TierBlocksTable;
+  storage_history: StorageHistoryTable;
 }
