@@ -134,7 +134,9 @@ async function compressionPhase(o: Options, store: OpenDatabase) {
   const asLeft = await tableBytes(db, "sample_blocks");
   // Autovacuum's work, done now: dead hour blocks (merged into day blocks) and compacted narrow rows become free space.
   for (const t of ["samples", "sample_blocks", "rollup_1m", "rollup_1h"]) await sql`VACUUM (ANALYZE) ${sql.table(t)}`.execute(db);
-  const [blocks, m1, h1, samplesLeft] = [await tableBytes(db, "sample_blocks"), await tableBytes(db, "rollup_1m"), await tableBytes(db, "rollup_1h"), await tableBytes(db, "samples")];
+  const [blocks, m1, h1, samplesVacuumed] = [await tableBytes(db, "sample_blocks"), await tableBytes(db, "rollup_1m"), await tableBytes(db, "rollup_1h"), await tableBytes(db, "samples")];
+  await maintenance(db).run(Date.now()); // the next scheduled run: truncates the days vacuum emptied
+  const samplesLeft = await tableBytes(db, "samples");
   await sql`VACUUM FULL sample_blocks`.execute(db); // the blocks alone, without the space their hour blocks left
   const packed = await tableBytes(db, "sample_blocks");
   const line = {
@@ -150,7 +152,8 @@ async function compressionPhase(o: Options, store: OpenDatabase) {
     compression_ratio: round(perPoint(raw) / perPoint(blocks), 1),
     rollup_1m_bytes_per_bucket: round(perPoint(m1), 2),
     rollup_1h_bytes_per_bucket: round(perPoint(h1), 2),
-    samples_bytes_left_after_compaction: samplesLeft.total,
+    samples_bytes_after_compaction_vacuum: samplesVacuumed.total,
+    samples_bytes_after_next_maintenance: samplesLeft.total,
     samples_rows_left: samplesLeft.rows,
   };
   emit(line);
