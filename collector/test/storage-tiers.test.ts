@@ -272,6 +272,30 @@ function tierSuite(kind: StorageKind) {
     // The 1-hour rollups of both are all still there.
     assert.equal(await blockCount("rollup_1h", short!), await blockCount("rollup_1h", keep!));
   });
+
+  test("a closed day that compaction emptied gives its disk back once vacuumed; a late row keeps it until compacted", { skip: kind === "timescale" ? "chunks, not partitions" : false }, async () => {
+    const [id] = await newSeries(["t.reclaim"]);
+    const day = T0 + 40 * DAY;
+    const part = `samples_${new Date(day).toISOString().slice(0, 10).replaceAll("-", "")}`;
+    const size = async () => (await sql<{ b: number }>`SELECT pg_total_relation_size(${part}::regclass)::float8 AS b`.execute(db)).rows[0]!.b;
+    await write(id!, series10s(day, day + DAY, 5));
+    const full = await size();
+    const now = day + DAY + 2 * HOUR;
+    await maintenance().run(now);
+    // Autovacuum's work on PostgreSQL (PGlite's maintenance vacuums itself); the next run truncates.
+    if (kind !== "pglite") await sql`VACUUM samples`.execute(db);
+    await maintenance().run(now);
+    assert.ok((await size()) <= 16_384, `${part} takes ${await size()} B after compaction, was ${full}`);
+    assert.equal(await narrowCount(id!), 0);
+    assert.equal((await query("t.reclaim", id!, day, day + DAY, HOUR, "count")).reduce((n, [, c]) => n + c, 0), 8640);
+    // A late row is never truncated away: it stays in the partition until compaction takes it.
+    await write(id!, [[day + 5_000, 1]]);
+    if (kind !== "pglite") await sql`VACUUM samples`.execute(db);
+    assert.equal(await narrowCount(id!), 1);
+    await maintenance().run(now);
+    assert.equal(await narrowCount(id!), 0);
+    assert.equal((await query("t.reclaim", id!, day, day + DAY, HOUR, "count")).reduce((n, [, c]) => n + c, 0), 8641);
+  });
 }
 
 describe("storage tiers on Postgres", { skip: skipWithoutPostgres() }, () => tierSuite("postgres"));
