@@ -102,7 +102,8 @@ function suite(kind: "postgres" | "pglite") {
     const check = kind === "postgres" ? await openDatabase({ databaseUrl: testDb!.url, dataDir: "" }) : await openDatabase({ dataDir: dir! });
     try {
       const narrow = await sql<{ n: number }>`SELECT count(*)::int AS n FROM samples WHERE time < ${new Date(to).toISOString()}::timestamptz`.execute(check.db);
-      const blocks = await sql<{ n: number }>`SELECT coalesce(sum(n), 0)::int AS n FROM sample_blocks`.execute(check.db);
+      const blocks = await sql<{ n: number }>`
+        SELECT (SELECT coalesce(sum(n), 0) FROM sample_blocks) + (SELECT coalesce(sum(n), 0) FROM fresh_blocks WHERE tier = 'raw')::int AS n`.execute(check.db);
       assert.equal(narrow.rows[0]!.n, 0);
       assert.equal(blocks.rows[0]!.n, want.count);
     } finally {

@@ -60,7 +60,7 @@ async function collector(args: string[], env: NodeJS.ProcessEnv): Promise<{ code
 
 function checkTiers(view: StorageView): void {
   const points = Object.fromEntries(view.tiers.map((t) => [t.tier, t.points]));
-  assert.deepEqual(points, { narrow: RECENT, raw: OLD, "1m": 50, "1h": 1 });
+  assert.deepEqual(points, { narrow: RECENT, fresh: 0, raw: OLD, "1m": 50, "1h": 1 });
   for (const t of view.tiers) assert.ok(t.bytes > 0, `${t.tier}: ${t.bytes} bytes`);
   // The maintenance run stored today's size: less than a day of history gives no growth yet.
   assert.match(String(view.growth.reason), /^less than a day of size history/);
@@ -90,7 +90,8 @@ describe("storage stats on a PGlite data dir", () => {
     const lines = r.stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^TIER\s+TABLE\s+PARTITIONS\s+SIZE\s+POINTS\s+BYTES\/POINT\s+OLDEST POINT$/);
     assert.match(lines[1]!, /^narrow\s+samples\s+\d+\s+[\d.]+ (KiB|MiB)\s+7\s+[\d.]+\s+\d{4}-\d\d-\d\dT[\d:.]+Z$/);
-    assert.match(lines[2]!, /^raw\s+sample_blocks\s+\d+\s+[\d.]+ (KiB|MiB)\s+300\s+[\d.]+\s+\d{4}-/);
+    assert.match(lines[2]!, /^fresh\s+fresh_blocks\s+0\s+[\d.]+ (KiB|MiB)\s+0\s+-\s+-$/);
+    assert.match(lines[3]!, /^raw\s+sample_blocks\s+\d+\s+[\d.]+ (KiB|MiB)\s+300\s+[\d.]+\s+\d{4}-/);
     assert.match(r.stdout, /\ndatabase {9}[\d.]+ MiB \(pglite\)\n/);
     assert.match(r.stdout, /\ngrowth {11}unknown: less than a day of size history/);
     assert.ok(r.stdout.includes(`free of `) && r.stdout.includes(`(statfs ${pgliteDir(dir)})`), r.stdout);

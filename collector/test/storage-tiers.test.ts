@@ -99,6 +99,8 @@ function tierSuite(kind: StorageKind) {
 
   const narrowCount = async (id: number) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM samples WHERE series_id = ${id}`.execute(db)).rows[0]!.n;
   const blockCount = async (table: string, id: number) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE series_id = ${id}`.execute(db)).rows[0]!.n;
+  /** Blocks of days still open, of one tier. */
+  const freshCount = async (tier: string, id: number) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM fresh_blocks WHERE tier = ${tier} AND series_id = ${id}`.execute(db)).rows[0]!.n;
 
   /** Every 10 s over [from, to), values that change every sample (full-mantissa noise) with a few repeats. */
   const series10s = (from: number, to: number, seed: number): Sample[] => {
@@ -117,11 +119,14 @@ function tierSuite(kind: StorageKind) {
     // Every hour ending by now − 1 h is compacted: everything up to T0 + 2d + 1h, i.e. all the data here.
     assert.equal(report.compactedSamples, data.length);
     assert.equal(await narrowCount(id!), 0);
-    // Three days touched: the two closed ones merged into one block each, the open one kept as hour blocks.
-    assert.equal(await blockCount("sample_blocks", id!), 1 + 1 + 1 + 1);
+    // Four days touched: the three closed ones one block each in the tier's table, the open one's hour in fresh_blocks.
+    assert.equal(await blockCount("sample_blocks", id!), 3);
+    assert.equal(await freshCount("raw", id!), 1);
+    assert.equal(await blockCount("rollup_1h", id!), 3);
+    assert.equal(await freshCount("1h", id!), 1);
     const again = await maintenance().run(clock.now());
     assert.equal(again.compactedSamples, 0, "a second run finds nothing to do");
-    assert.equal(await blockCount("sample_blocks", id!), 4);
+    assert.equal(await blockCount("sample_blocks", id!) + (await freshCount("raw", id!)), 4);
     for (const agg of AGGS) {
       close(await query("t.compact", id!, T0 - 3 * HOUR, T0 + 2 * DAY + HOUR, 10_000, agg), reference(data, T0 - 3 * HOUR, T0 + 2 * DAY + HOUR, 10_000, agg), 0, `raw ${agg}`);
       close(await query("t.compact", id!, T0 - 3 * HOUR, T0 + 2 * DAY + HOUR, 5 * MIN, agg), reference(data, T0 - 3 * HOUR, T0 + 2 * DAY + HOUR, 5 * MIN, agg), 1e-12, `1m ${agg}`);
@@ -179,8 +184,8 @@ function tierSuite(kind: StorageKind) {
     // An impossible precision makes the encoder throw inside the transaction, after the narrow rows were taken.
     await assert.rejects(maintenance({ mantissaBits: 0 }).run(clock.now()));
     assert.equal(await narrowCount(id!), data.length);
-    assert.equal(await blockCount("sample_blocks", id!), 0);
-    assert.equal(await blockCount("rollup_1m", id!), 0);
+    assert.equal(await freshCount("raw", id!), 0);
+    assert.equal(await freshCount("1m", id!), 0);
     const r = await maintenance().run(clock.now());
     assert.equal(r.compactedSamples, data.length);
     close(await query("t.fail", id!, T0, T0 + 3 * HOUR, 10_000, "sum"), reference(data, T0, T0 + 3 * HOUR, 10_000, "sum"), 0, "after the retry");
@@ -194,6 +199,8 @@ function tierSuite(kind: StorageKind) {
     await write(bad!, data);
     clock.set(base + 4 * HOUR);
     await maintenance().run(clock.now());
+    // Its first sample (at midnight) is in the closed day before, the others in fresh_blocks: the day is still open.
+    await sql`UPDATE fresh_blocks SET data = ${Buffer.from([1, 2, 3, 4, 5])} WHERE tier = 'raw' AND series_id = ${bad!}`.execute(db);
     await sql`UPDATE sample_blocks SET data = ${Buffer.from([1, 2, 3, 4, 5])} WHERE series_id = ${bad!}`.execute(db);
     const reported: string[] = [];
     const r = new PostgresMetricsReader(db, TEST_RETENTION, clock, (table, id) => reported.push(`${table}:${id}`));
@@ -209,7 +216,8 @@ function tierSuite(kind: StorageKind) {
     assert.equal(report.corruptBlocks, 1);
     assert.equal(await narrowCount(good!), 0);
     assert.equal(await narrowCount(bad!), 1);
-    assert.equal((await sql<{ d: Uint8Array }>`SELECT data AS d FROM sample_blocks WHERE series_id = ${bad!}`.execute(db)).rows[0]!.d.byteLength, 5);
+    const left = await sql<{ d: Uint8Array }>`SELECT data AS d FROM fresh_blocks WHERE tier = 'raw' AND series_id = ${bad!} UNION ALL SELECT data FROM sample_blocks WHERE series_id = ${bad!}`.execute(db);
+    assert.deepEqual(left.rows.map((r) => r.d.byteLength), [5, 5, 5]);
     close(await query("t.corrupt", good!, base, base + 2 * HOUR, 10_000, "count"), reference([...data, [base + 5000, 1]], base, base + 2 * HOUR, 10_000, "count"), 0, "the good series");
   });
 
@@ -227,7 +235,7 @@ function tierSuite(kind: StorageKind) {
     await fc.assert(
       fc.asyncProperty(arb, async ({ ticks, values, lateTicks, compactAt, q }) => {
         await sql`DELETE FROM samples WHERE series_id = ${id!}`.execute(db);
-        for (const t of ["sample_blocks", "rollup_1m", "rollup_1h"]) await sql`DELETE FROM ${sql.table(t)} WHERE series_id = ${id!}`.execute(db);
+        for (const t of ["sample_blocks", "rollup_1m", "rollup_1h", "fresh_blocks"]) await sql`DELETE FROM ${sql.table(t)} WHERE series_id = ${id!}`.execute(db);
         const first: Sample[] = ticks.map((k, i) => [start + k * 10_000, values[i]!]);
         await write(id!, first);
         clock.set(start + compactAt * HOUR);
@@ -271,6 +279,30 @@ function tierSuite(kind: StorageKind) {
     assert.ok(r.deletedBlocks > 0);
     // The 1-hour rollups of both are all still there.
     assert.equal(await blockCount("rollup_1h", short!), await blockCount("rollup_1h", keep!));
+  });
+
+  test("a closed day that compaction emptied gives its disk back once vacuumed; a late row keeps it until compacted", { skip: kind === "timescale" ? "chunks, not partitions" : false }, async () => {
+    const [id] = await newSeries(["t.reclaim"]);
+    const day = T0 + 40 * DAY;
+    const part = `samples_${new Date(day).toISOString().slice(0, 10).replaceAll("-", "")}`;
+    const size = async () => (await sql<{ b: number }>`SELECT pg_total_relation_size(${part}::regclass)::float8 AS b`.execute(db)).rows[0]!.b;
+    await write(id!, series10s(day, day + DAY, 5));
+    const full = await size();
+    const now = day + DAY + 2 * HOUR;
+    await maintenance().run(now);
+    // Autovacuum's work on PostgreSQL (PGlite's maintenance vacuums itself); the next run truncates.
+    if (kind !== "pglite") await sql`VACUUM samples`.execute(db);
+    await maintenance().run(now);
+    assert.ok((await size()) <= 16_384, `${part} takes ${await size()} B after compaction, was ${full}`);
+    assert.equal(await narrowCount(id!), 0);
+    assert.equal((await query("t.reclaim", id!, day, day + DAY, HOUR, "count")).reduce((n, [, c]) => n + c, 0), 8640);
+    // A late row is never truncated away: it stays in the partition until compaction takes it.
+    await write(id!, [[day + 5_000, 1]]);
+    if (kind !== "pglite") await sql`VACUUM samples`.execute(db);
+    assert.equal(await narrowCount(id!), 1);
+    await maintenance().run(now);
+    assert.equal(await narrowCount(id!), 0);
+    assert.equal((await query("t.reclaim", id!, day, day + DAY, HOUR, "count")).reduce((n, [, c]) => n + c, 0), 8641);
   });
 }
 

@@ -230,8 +230,11 @@ export interface NotificationsApi {
   testReceiver(name: string): Promise<{ outcome: string; detail: string } | null>;
 }
 
-/** Where samples are stored: `narrow` rows not compacted yet, compacted raw blocks, the 1-minute and 1-hour rollups. */
-export type StorageTierName = "narrow" | "raw" | "1m" | "1h";
+/**
+ * Where samples are stored: `narrow` rows not compacted yet, `fresh` blocks of days still open (all tiers), compacted
+ * raw blocks of closed days, the 1-minute and 1-hour rollups of closed days.
+ */
+export type StorageTierName = "narrow" | "fresh" | "raw" | "1m" | "1h";
 
 export interface StorageTierView {
   tier: StorageTierName;

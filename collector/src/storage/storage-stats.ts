@@ -49,6 +49,7 @@ export class PostgresStorageStats implements StorageStatsReader {
     const sizes = await this.tableSizes();
     const databaseBytes = (await sql<{ b: number }>`SELECT pg_database_size(current_database())::float8 AS b`.execute(this.db)).rows[0]!.b;
     const tiers = [await this.narrowTier(sizes.get("samples")!)];
+    tiers.push(await this.freshTier(sizes.get("fresh_blocks")!));
     for (const t of BLOCK_TIERS) tiers.push(await this.blockTier(t.tier, t.spec.table, sizes.get(t.spec.table)!, t.firstTime));
     const growth = growthPerDay(await readSizeHistory(this.db), { timeMs: nowMs, bytes: databaseBytes });
     const local: LocalDirectory = this.opts.databaseUrl ? await serverDataDirectory(this.db, this.opts.databaseUrl) : { path: pgliteDir(this.opts.dataDir) };
@@ -67,7 +68,7 @@ export class PostgresStorageStats implements StorageStatsReader {
 
   /** Every partition (or TimescaleDB chunk: also an inheritance child) of the four sample tables. */
   private async tableSizes(): Promise<Map<string, TableSize>> {
-    const tables = ["samples", ...BLOCK_TIERS.map((t) => t.spec.table)];
+    const tables = ["samples", "fresh_blocks", ...BLOCK_TIERS.map((t) => t.spec.table)];
     const r = await sql<{ name: string } & TableSize>`
       SELECT t.name, count(i.inhrelid)::int AS partitions,
         (pg_total_relation_size(t.name::regclass) + coalesce(sum(pg_total_relation_size(i.inhrelid)), 0))::float8 AS bytes,
@@ -87,6 +88,17 @@ export class PostgresStorageStats implements StorageStatsReader {
     const { n, oldest } = r.rows[0]!;
     const estimated = n > limit;
     return tierView("narrow", "samples", size, estimated ? Math.max(n, size.tuples) : n, estimated, { t: oldest, exact: true });
+  }
+
+  /** Blocks of the days still open, of every tier (one small table: see migration 010). */
+  private async freshTier(size: TableSize): Promise<StorageTierView> {
+    const n = (await sql<{ n: number }>`SELECT coalesce(sum(n), 0)::float8 AS n FROM fresh_blocks`.execute(this.db)).rows[0]!.n;
+    const cap = (this.opts.bounds ?? BOUNDS).oldestBlocks;
+    const rows = await sql<{ s: number; tier: string; data: Uint8Array }>`
+      SELECT (extract(epoch FROM start_time) * 1000)::float8 AS s, tier, data FROM fresh_blocks ORDER BY start_time LIMIT ${cap + 1}`.execute(this.db);
+    const byData = new Map(rows.rows.map((r) => [r.data, r.tier]));
+    const first = (b: Uint8Array) => (byData.get(b) === "raw" ? decodeRaw(b).times[0] : decodeRollup(b).times[0]);
+    return tierView("fresh", "fresh_blocks", size, n, false, oldestPoint(rows.rows, cap, first));
   }
 
   private async blockTier(tier: StorageTierName, table: string, size: TableSize, firstTime: (b: Uint8Array) => number | undefined): Promise<StorageTierView> {

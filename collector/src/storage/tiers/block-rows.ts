@@ -26,40 +26,60 @@ interface RawBlockRow {
 }
 const toBlock = (r: RawBlockRow): BlockRow => ({ seriesId: r.series_id, startMs: r.s, endMs: r.e, n: r.n, data: r.data });
 
-/** The blocks of these series whose window overlaps `(fromMs, toMs]`, in series then time order. */
+/**
+ * The blocks of these series whose window overlaps `(fromMs, toMs]`, in series then time order: from the tier's
+ * table (closed days) and from `fresh_blocks` (days still open).
+ */
 export async function readBlocks(db: Db, t: TierTable, ids: readonly number[], fromMs: number, toMs: number): Promise<BlockRow[]> {
   if (ids.length === 0) return [];
   const r = await sql<RawBlockRow>`
-    SELECT series_id, (extract(epoch FROM start_time) * 1000)::float8 AS s, (extract(epoch FROM end_time) * 1000)::float8 AS e, n, data
-    FROM ${sql.table(t.table)}
-    WHERE series_id = ANY(${ids}::bigint[]) AND start_time < ${iso(toMs)}::timestamptz AND end_time > ${iso(fromMs)}::timestamptz
-      AND start_time > ${iso(fromMs - DAY_SPAN)}::timestamptz
-    ORDER BY series_id, start_time`.execute(db);
+    SELECT * FROM (
+      SELECT ${COLUMNS} FROM ${sql.table(t.table)} WHERE ${overlaps(ids, fromMs, toMs)}
+      UNION ALL
+      SELECT ${COLUMNS} FROM fresh_blocks WHERE tier = ${t.tier} AND ${overlaps(ids, fromMs, toMs)}
+    ) b ORDER BY series_id, s`.execute(db);
   return r.rows.map(toBlock);
 }
 
-/** No block is longer than a day: bounds the partitions a read looks in. */
+const COLUMNS = sql`series_id, (extract(epoch FROM start_time) * 1000)::float8 AS s, (extract(epoch FROM end_time) * 1000)::float8 AS e, n, data`;
+
+/** No block is longer than a day: the start bound lets a read look in the right partitions only. */
 const DAY_SPAN = 86_400_000;
+
+function overlaps(ids: readonly number[], fromMs: number, toMs: number) {
+  return sql`series_id = ANY(${ids}::bigint[]) AND start_time < ${iso(toMs)}::timestamptz AND end_time > ${iso(fromMs)}::timestamptz
+    AND start_time > ${iso(fromMs - DAY_SPAN)}::timestamptz`;
+}
 
 /** Deletes and returns the blocks of these series overlapping `(fromMs, toMs]` (to be merged and written again). */
 export async function takeBlocks(tx: Transaction<Database>, t: TierTable, ids: readonly number[], fromMs: number, toMs: number): Promise<BlockRow[]> {
   if (ids.length === 0) return [];
-  const r = await sql<RawBlockRow>`
-    DELETE FROM ${sql.table(t.table)}
-    WHERE series_id = ANY(${ids}::bigint[]) AND start_time < ${iso(toMs)}::timestamptz AND end_time > ${iso(fromMs)}::timestamptz
-      AND start_time > ${iso(fromMs - DAY_SPAN)}::timestamptz
-    RETURNING series_id, (extract(epoch FROM start_time) * 1000)::float8 AS s, (extract(epoch FROM end_time) * 1000)::float8 AS e, n, data`.execute(tx);
-  return r.rows.map(toBlock).sort((a, b) => a.seriesId - b.seriesId || a.startMs - b.startMs);
+  const closed = await sql<RawBlockRow>`DELETE FROM ${sql.table(t.table)} WHERE ${overlaps(ids, fromMs, toMs)} RETURNING ${COLUMNS}`.execute(tx);
+  const open = await sql<RawBlockRow>`DELETE FROM fresh_blocks WHERE tier = ${t.tier} AND ${overlaps(ids, fromMs, toMs)} RETURNING ${COLUMNS}`.execute(tx);
+  return [...closed.rows, ...open.rows].map(toBlock).sort((a, b) => a.seriesId - b.seriesId || a.startMs - b.startMs);
 }
 
-export async function putBlocks(tx: Transaction<Database>, t: TierTable, rows: readonly BlockRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    const part = rows.slice(i, i + 1000);
-    await sql`
-      INSERT INTO ${sql.table(t.table)} (series_id, start_time, end_time, n, data)
-      SELECT * FROM unnest(${part.map((r) => r.seriesId)}::bigint[], ${part.map((r) => iso(r.startMs))}::timestamptz[],
-                           ${part.map((r) => iso(r.endMs))}::timestamptz[], ${part.map((r) => r.n)}::int[], ${part.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength))}::bytea[])`.execute(tx);
+/**
+ * Writes blocks: a whole day's block of a day ended by `closedBeforeMs` to the tier's table, any other (a day still
+ * open, or an hour's late samples of a closed day, merged into its day by the same run) to fresh_blocks.
+ */
+export async function putBlocks(tx: Transaction<Database>, t: TierTable, rows: readonly BlockRow[], closedBeforeMs: number): Promise<void> {
+  const isClosed = (r: BlockRow) => r.endMs <= closedBeforeMs && r.endMs - r.startMs >= DAY_SPAN;
+  const closed = rows.filter(isClosed);
+  const open = rows.filter((r) => !isClosed(r));
+  for (let i = 0; i < closed.length; i += 1000) {
+    const part = closed.slice(i, i + 1000);
+    await sql`INSERT INTO ${sql.table(t.table)} (series_id, start_time, end_time, n, data) ${unnestRows(part)}`.execute(tx);
   }
+  for (let i = 0; i < open.length; i += 1000) {
+    const part = open.slice(i, i + 1000);
+    await sql`INSERT INTO fresh_blocks (tier, series_id, start_time, end_time, n, data) SELECT ${t.tier}, b.* FROM (${unnestRows(part)}) b`.execute(tx);
+  }
+}
+
+function unnestRows(part: readonly BlockRow[]) {
+  return sql`SELECT * FROM unnest(${part.map((r) => r.seriesId)}::bigint[], ${part.map((r) => iso(r.startMs))}::timestamptz[],
+    ${part.map((r) => iso(r.endMs))}::timestamptz[], ${part.map((r) => r.n)}::int[], ${part.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength))}::bytea[])`;
 }
 
 /** Unpacks `float8send(t) || float8send(v)` pairs. */

@@ -2,7 +2,9 @@
 // that hour are (re)computed from all of the hour's samples, in one transaction per group of series. The narrow rows
 // are taken with DELETE … RETURNING, so exactly the rows read are removed: a late row committed meanwhile stays for
 // the next run. A crash rolls the transaction back; running again finds the same rows: nothing lost, nothing doubled.
-// Once a day has closed, its hour blocks are merged into one day block (fewer rows, better compression).
+// Blocks of open days live in `fresh_blocks` (rewritten as the day fills); once a day has closed, its blocks are merged
+// into one block per series and tier, written once into the tier's table (fewer rows, better compression, no dead
+// space in the tier's partitions).
 import { sql, type Kysely, type Transaction } from "kysely";
 import { decodeRaw, decodeRollup, encodeRaw, encodeRollup, CodecError } from "../codec/index.js";
 import type { Database } from "../schema.js";
@@ -61,27 +63,33 @@ export async function compactClosedHours(o: CompactionOptions, horizonMs: number
     const dayStart = windowEnd(end, DAY) - DAY;
     for (const t of [TIERS.raw, TIERS["1m"], TIERS["1h"]]) await o.ensurePartitions(t, [dayStart, end - HOUR]);
     for (let i = 0; i < ids.length; i += o.seriesPerCommit) {
-      await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => compactHour(o, tx, group, end, counts));
+      await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => compactHour(o, tx, group, end, closedDays(horizonMs), counts));
     }
   }
 }
 
-/** Merges the hour blocks of every day that ended at or before `horizonMs` into one block per series and day. */
+/**
+ * Moves the blocks of every day that ended at or before `horizonMs` out of `fresh_blocks`: one block per series, tier
+ * and day (the hour blocks merged), written once into the tier's table.
+ */
 export async function mergeClosedDays(o: CompactionOptions, horizonMs: number, counts: CompactionCounts): Promise<void> {
-  for (const t of [TIERS.raw, TIERS["1m"]]) {
+  const closed = closedDays(horizonMs);
+  for (const t of [TIERS.raw, TIERS["1m"], TIERS["1h"]]) {
     const work = await sql<Work>`
       SELECT series_id AS id, (ceil(extract(epoch FROM end_time) / 86400) * 86400000)::float8 AS end
-      FROM ${sql.table(t.table)}
-      WHERE end_time - start_time < interval '1 day' AND end_time <= ${new Date(Math.floor(horizonMs / DAY) * DAY).toISOString()}::timestamptz
+      FROM fresh_blocks WHERE tier = ${t.tier} AND end_time <= ${new Date(closed).toISOString()}::timestamptz
       GROUP BY 1, 2 ORDER BY 2, 1 LIMIT ${o.maxWindowsPerRun}`.execute(o.db);
     for (const [end, ids] of byWindow(work.rows)) {
       await o.ensurePartitions(t, [end - DAY]);
       for (let i = 0; i < ids.length; i += o.seriesPerCommit) {
-        await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => mergeDay(o, tx, t, group, end, counts));
+        await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => mergeDay(o, tx, t, group, end, closed, counts));
       }
     }
   }
 }
+
+/** Days ending by this time are closed: no compaction will add an hour to them except for late samples. */
+const closedDays = (horizonMs: number): number => Math.floor(horizonMs / DAY) * DAY;
 
 function byWindow(rows: readonly Work[]): Map<number, number[]> {
   const out = new Map<number, number[]>();
@@ -146,7 +154,7 @@ function rollupBlock(o: CompactionOptions, id: number, [s, e]: [number, number],
   return { seriesId: id, startMs: s, endMs: e, n: p.times.length, data: encodeRollup(p, { mantissaBits: o.mantissaBits }) };
 }
 
-async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids: number[], end: number, counts: CompactionCounts): Promise<void> {
+async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids: number[], end: number, closed: number, counts: CompactionCounts): Promise<void> {
   const from = end - HOUR;
   const fresh = await takeNarrow(tx, ids, from, end);
   const oldRaw = decodeBlocks(TIERS.raw, await takeBlocks(tx, TIERS.raw, ids, from, end), decodeRaw);
@@ -178,15 +186,15 @@ async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids:
     if (m1All.times.length > 0) out.m.push(rollupBlock(o, id, hull(from, end, m?.blocks), m1All));
     if (h1All.times.length > 0) out.h.push(rollupBlock(o, id, hull(dayEnd - DAY, dayEnd, h?.blocks), h1All));
   }
-  await write(tx, TIERS.raw, out.raw, counts);
-  await write(tx, TIERS["1m"], out.m, counts);
-  await write(tx, TIERS["1h"], out.h, counts);
+  await write(tx, TIERS.raw, out.raw, closed, counts);
+  await write(tx, TIERS["1m"], out.m, closed, counts);
+  await write(tx, TIERS["1h"], out.h, closed, counts);
   counts.windows += ids.length;
   counts.samples += samples;
   counts.blockBytesReplaced += replaced;
 }
 
-async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: TierTable, ids: number[], end: number, counts: CompactionCounts): Promise<void> {
+async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: TierTable, ids: number[], end: number, closed: number, counts: CompactionCounts): Promise<void> {
   const from = end - DAY;
   const rows = await takeBlocks(tx, t, ids, from, end);
   const out: BlockRow[] = [];
@@ -196,12 +204,12 @@ async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: Tier
     for (const [id, { blocks, points }] of decodeBlocks(t, rows, decodeRollup)) out.push(rollupBlock(o, id, hull(from, end, blocks), mergeRollups(points)));
   }
   counts.blockBytesReplaced += rows.reduce((n, r) => n + r.data.byteLength, 0);
-  await write(tx, t, out, counts);
+  await write(tx, t, out, closed, counts);
 }
 
-async function write(tx: Transaction<Database>, t: TierTable, rows: BlockRow[], counts: CompactionCounts): Promise<void> {
+async function write(tx: Transaction<Database>, t: TierTable, rows: BlockRow[], closed: number, counts: CompactionCounts): Promise<void> {
   if (rows.length === 0) return;
-  await putBlocks(tx, t, rows);
+  await putBlocks(tx, t, rows, closed);
   counts.blocksWritten += rows.length;
   counts.blockBytesWritten += rows.reduce((n, r) => n + r.data.byteLength, 0);
 }

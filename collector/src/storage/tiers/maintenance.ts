@@ -8,6 +8,7 @@ import { PartitionManager } from "../partitions.js";
 import type { Database } from "../schema.js";
 import { recordDatabaseSize } from "../size-history.js";
 import { compactClosedHours, mergeClosedDays, noCounts } from "./compaction.js";
+import { truncateEmptiedSamples } from "./reclaim.js";
 import { applyRetention, type RetentionSettings } from "./retention.js";
 import { TIERS, TIER_NAMES, type TierName, type TierTable } from "./tier-spec.js";
 
@@ -69,8 +70,11 @@ export class TierMaintenance implements MaintenanceStore {
     const horizon = nowMs - this.settings.compactAfterMs;
     await compactClosedHours(opts, horizon, counts);
     await mergeClosedDays(opts, horizon, counts);
-    // Compacted rows leave dead tuples; PostgreSQL's autovacuum reclaims them, PGlite has none.
+    // Compacted rows leave dead tuples; PostgreSQL's autovacuum reclaims them, PGlite has none. The closed days that
+    // vacuum has emptied are truncated: vacuum never shrinks their index.
     if (this.kind === "pglite" && counts.samples > 0) await sql`VACUUM samples`.execute(this.db);
+    const truncated = await truncateEmptiedSamples(this.db, horizon);
+    if (truncated.length > 0) this.log.debug({ partitions: truncated }, "emptied samples partitions truncated");
     const retention = await applyRetention(this.db, this.settings.retention, { samples: this.samples, tiers: this.tierPartitions }, nowMs);
     const oldest = await sql<{ t: number | null }>`SELECT (extract(epoch FROM min(time)) * 1000)::float8 AS t FROM samples`.execute(this.db);
     const t = oldest.rows[0]?.t ?? null;

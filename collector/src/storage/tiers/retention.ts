@@ -77,10 +77,16 @@ export async function applyRetention(
     }));
     classes.push({ keep: s.keep[tier], cond: patterns.length === 0 ? sql`true` : sql`NOT (${sql.join(patterns, sql` OR `)})` });
     for (const c of classes) {
+      const cutoff = new Date(nowMs - c.keep).toISOString();
+      // Blocks of open days are only this old when maintenance has not run for that long; they go by the same rule.
+      const fresh = await sql`
+        DELETE FROM fresh_blocks b USING series s
+        WHERE b.tier = ${tier} AND b.series_id = s.id AND ${c.cond} AND b.end_time <= ${cutoff}::timestamptz`.execute(db);
+      out.deletedBlocks += Number(fresh.numAffectedRows ?? 0n);
       if (c.keep >= longest) continue;
       const r = await sql`
         DELETE FROM ${sql.table(TIERS[tier].table)} b USING series s
-        WHERE b.series_id = s.id AND ${c.cond} AND b.end_time <= ${new Date(nowMs - c.keep).toISOString()}::timestamptz`.execute(db);
+        WHERE b.series_id = s.id AND ${c.cond} AND b.end_time <= ${cutoff}::timestamptz`.execute(db);
       out.deletedBlocks += Number(r.numAffectedRows ?? 0n);
     }
   }
