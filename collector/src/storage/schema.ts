@@ -174,6 +174,11 @@ export interface NotifyStateTable {
   updated_at: DefaultTimestamp;
 }
 
+/** Blocks of days not yet closed, of every tier (rewritten as their day fills, so vacuumed here, not in the tiers). */
+export interface FreshBlocksTable extends TierBlocksTable {
+  tier: "raw" | "1m" | "1h";
+}
+
 /** The database's size, one row per UTC day (growth per day is measured against it). */
 export interface StorageHistoryTable {
   /** A date, written as YYYY-MM-DD (pg reads it as a Date). */
@@ -206,4 +211,5 @@ export interface Database {
   rollup_1m: TierBlocksTable;
   rollup_1h: TierBlocksTable;
   storage_history: StorageHistoryTable;
+  fresh_blocks: FreshBlocksTable;
 }
