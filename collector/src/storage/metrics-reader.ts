@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import { systemClock, type Clock } from "@vigil/shared";
 import type { CheckStatusName, CheckView, HostView, MetricsReader, RangeRead, RangeSeries, SelectedSeries, SeriesSelection, SeriesSelector, SeriesView } from "../api/ports.js";
 import { estimatedSamples, SeriesSelect } from "./range-reader.js";
