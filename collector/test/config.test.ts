@@ -93,3 +93,27 @@ test("storage.volume_size: a size with a unit, bounded; unset when not given", (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("storage lifecycle settings: retention per tier with overrides, each checked and named when wrong", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+  try {
+    const file = join(dir, "c.yaml");
+    const withStorage = (yaml: string) => {
+      writeFileSync(file, `storage:\n${yaml}\n`);
+      return load(["--config", file]).storage;
+    };
+    const d = load([]).storage;
+    assert.deepEqual(d.retention, { keep: { raw: 15 * 86_400_000, "1m": 90 * 86_400_000, "1h": 730 * 86_400_000 }, overrides: [] });
+    assert.deepEqual([d.compactAfterMs, d.maintenanceIntervalMs, d.mantissaBits], [3_600_000, 600_000, 52]);
+    const s = withStorage(`  retention: { raw: 7d, 1h: 1y }\n  retention_overrides:\n    - { match: "vigil.check.*", raw: 2d }\n  value_bits: 24`);
+    assert.deepEqual(s.retention, { keep: { raw: 7 * 86_400_000, "1m": 90 * 86_400_000, "1h": 365 * 86_400_000 }, overrides: [{ match: "vigil.check.*", keep: { raw: 2 * 86_400_000 } }] });
+    assert.equal(s.mantissaBits, 24);
+    assert.throws(() => withStorage(`  retention_overrides:\n    - { match: "vigil.check.*" }`), /storage\.retention_overrides\.0: names no tier: give raw, 1m or 1h/);
+    assert.throws(() => withStorage(`  retention_overrides:\n    - { match: "a(b|c)", raw: 1d }`), /storage\.retention_overrides\.0\.match: expected a metric name pattern/);
+    assert.throws(() => withStorage(`  retention: { raw: 10m }`), /storage\.retention\.raw: must be between 1h and/);
+    assert.throws(() => withStorage(`  retention: { 5m: 1d }`), /storage\.retention\.5m: unknown setting/);
+    assert.throws(() => withStorage(`  value_bits: 60`), /storage\.value_bits: must be between 8 and 52, got 60/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
