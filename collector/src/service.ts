@@ -54,7 +54,7 @@ function loadTls(config: CollectorConfig): GrpcTls | undefined {
 
 export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
   const tls = loadTls(config);
-  const storage = await openStorage(config, log, clock);
+  const storage = await openStorage({ ...config, writerConnections: config.ingest.writerConnections }, log, clock);
   const { db, partitions } = storage;
   const storageStats = new PostgresStorageStats(db, { databaseUrl: config.databaseUrl, dataDir: config.dataDir, volumeSizeBytes: config.storage.volumeSizeBytes });
   const storageLog = log.child({ component: "storage" });
@@ -68,7 +68,9 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     afterRun: () => storageWatch.refresh(),
   });
 
-  const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000 });
+  // PGlite serves one connection: a second commit would only wait for it.
+  const connections = storage.kind === "pglite" ? 1 : config.ingest.writerConnections;
+  const writer = new SampleWriter({ db, partitions, maxQueuedRows: config.ingest.maxQueuedRows, maxRowsPerCommit: 20_000, connections });
   const series = new SeriesRegistry(db);
   const ingestStorage: IngestStorage = {
     registerHost: (h, admit) => registerHost(db, h, admit),

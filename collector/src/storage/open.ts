@@ -22,7 +22,12 @@ export interface StorageOptions {
   dataDir: string;
   /** How long to keep retrying an unreachable database at start (0: fail at once; Infinity: until stopped). */
   waitForDbMs: number;
+  /** Postgres connections kept for the sample writer, on top of the others' (PGlite has one connection in all). */
+  writerConnections?: number;
 }
+
+// Connections for everything but the sample writer (API reads, series, hosts, alerting, notifications, maintenance).
+const OTHER_CONNECTIONS = 7;
 
 /**
  * Opens the database (locking a PGlite data dir: one process at a time), waits for it to answer as configured,
@@ -31,7 +36,7 @@ export interface StorageOptions {
 export async function openStorage(opts: StorageOptions, log: Logger, clock: Clock): Promise<Storage> {
   const unlock = opts.databaseUrl ? () => {} : acquireDataDirLock(opts.dataDir);
   try {
-    const store = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+    const store = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, poolSize: OTHER_CONNECTIONS + (opts.writerConnections ?? 1) });
     if (opts.databaseUrl) {
       const target = databaseTarget(opts.databaseUrl);
       await waitForDatabase({ probe: store.probe, target, setting: opts.databaseUrlFrom ?? "database_url", waitMs: opts.waitForDbMs, clock, log }).catch(async (err: unknown) => {
