@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { CommitOutcome, ResolvedPoints } from "../ingest/ports.js";
-import { writeCheckRuns } from "./check-store.js";
+import { checkRunWrites } from "./check-store.js";
 import type { PartitionManager } from "./partitions.js";
 import { commitRows, conflictingSamples, insertSamples } from "./sample-rows.js";
 import type { Database } from "./schema.js";
@@ -16,7 +16,7 @@ export interface SampleWriterOptions {
   partitions: Pick<PartitionManager, "ensureFor">;
   /** Rows queued (not yet committed) above which `enqueue` waits: the bound on the collector's memory. */
   maxQueuedRows: number;
-  /** Rows per transaction: batches from many agents are coalesced up to this. */
+  /** Rows per commit: batches from many agents are coalesced up to this. */
   maxRowsPerCommit: number;
   /** Commits that may run at once, each on its own pooled connection (default 1). */
   connections?: number;
@@ -50,7 +50,7 @@ function isContentError(err: unknown): boolean {
 }
 
 /**
- * The write queue: coalesces batches into `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` transactions
+ * The write queue: coalesces batches into `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` statements
  * (idempotent, so replays never duplicate) and resolves each batch only after its own commit. Up to `connections`
  * commits run at once; a host's batches are in one running commit at a time, so concurrent commits touch disjoint
  * rows (no lock waits or deadlocks between them) and a host's batches commit in the order they came. When a shared
@@ -201,30 +201,26 @@ export class SampleWriter {
     return dropped.reduce((n, p) => n + p.batch.seriesIds.length, 0);
   }
 
-  /** One transaction for these batches; returns each batch's count of conflicting points. */
+  /**
+   * One statement for these batches (so one round trip; it is its own transaction): the samples, with the hosts'
+   * last seq and their check runs alongside. Returns each batch's count of conflicting points.
+   */
   private async commit(batches: WriteBatch[]): Promise<number[]> {
     const rows = commitRows(batches);
     const seqByHost = new Map<number, number>();
     for (const b of batches) seqByHost.set(b.hostId, Math.max(seqByHost.get(b.hostId) ?? 0, b.seq));
     await this.opts.partitions.ensureFor(new Set(batches.map((b) => b.timeMs)));
-    const hostIds = [...seqByHost.keys()];
-    const seqs = hostIds.map((h) => seqByHost.get(h)!);
-    return this.opts.db.transaction().execute(async (tx) => {
-      const conflicts = rows.conflicts;
-      if (rows.count > 0) {
-        const inserted = await insertSamples(tx, rows.times, rows.ids, rows.values);
-        // Every row new (the usual case): nothing can differ. Otherwise find the rows whose stored value differs.
-        if (inserted < rows.count) {
-          for (const row of await conflictingSamples(tx, rows.times, rows.ids, rows.values)) conflicts[rows.batchOf[row]!]!++;
-        }
-      }
-      await sql`
-        UPDATE hosts h SET last_seq = GREATEST(h.last_seq, u.seq), last_seen = now()
-        FROM unnest(${hostIds}::int[], ${seqs}::bigint[]) AS u(id, seq)
-        WHERE h.id = u.id`.execute(tx);
-      const runs = batches.flatMap((b) => b.checks.map((c) => ({ ...c, hostId: b.hostId })));
-      if (runs.length > 0) await writeCheckRuns(tx, runs);
-      return conflicts;
-    });
+    const hosts = sql`seen AS (
+      UPDATE hosts h SET last_seq = GREATEST(h.last_seq, u.seq), last_seen = now()
+      FROM unnest(${[...seqByHost.keys()]}::int[], ${[...seqByHost.values()]}::bigint[]) AS u(id, seq)
+      WHERE h.id = u.id)`;
+    const runs = checkRunWrites(batches.flatMap((b) => b.checks.map((c) => ({ ...c, hostId: b.hostId }))));
+    const inserted = await insertSamples(this.opts.db, rows.times, rows.ids, rows.values, [hosts, ...runs]);
+    // Every row new (the usual case): nothing can differ. Otherwise find the rows whose stored value differs; after
+    // the commit is as good as in it, since a stored point never changes.
+    if (inserted < rows.count) {
+      for (const row of await conflictingSamples(this.opts.db, rows.times, rows.ids, rows.values)) rows.conflicts[rows.batchOf[row]!]!++;
+    }
+    return rows.conflicts;
   }
 }
