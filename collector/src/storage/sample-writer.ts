@@ -85,7 +85,9 @@ export class SampleWriter {
     const committed = new Promise<CommitOutcome>((resolve, reject) => this.queue.push({ batch, resolve, reject }));
     this.queuedRows += batch.seriesIds.length;
     this.stats.queuedRows = this.queuedRows;
-    this.kick();
+    // A busy host's batch cannot start a commit; a lane freeing that host kicks. This spares an idle lane a scan of
+    // the queue per enqueue while one host's batches pile up behind its running commit.
+    if (!this.busyHosts.has(batch.hostId)) this.kick();
     return { committed };
   }
 
