@@ -122,4 +122,29 @@ describe("sample writer lanes on Postgres", { skip: skipWithoutPostgres() }, () 
     }
     assert.ok(writer.stats.commits > 1);
   });
+
+  test("storage down under two lanes: every batch fails as unavailable, its stream's queued ones too, and the queue empties", async () => {
+    // Fails once everything is queued, so the queue holds each stream's later batches when its first one fails.
+    let open = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const down = { ensureFor: () => gate.then(() => Promise.reject(refused)) };
+    const writer = new SampleWriter({ db: store.db, partitions: down, maxQueuedRows: 1000, maxRowsPerCommit: 2, connections: 2 });
+    const committed: Promise<CommitOutcome>[] = [];
+    for (let seq = 1; seq <= 3; seq++) {
+      for (const hostId of [101, 102, 103]) {
+        committed.push((await writer.enqueue({ hostId, streamId: hostId, seq, timeMs: T0, seriesIds: [1], values: [seq], checks: [] })).committed);
+      }
+    }
+    open();
+    const results = await Promise.allSettled(committed);
+    for (const r of results) {
+      assert.equal(r.status, "rejected");
+      assert.equal(((r as PromiseRejectedResult).reason as CollectorError).code, CollectorErrors.STORAGE_UNAVAILABLE);
+    }
+    // Tried: 101's and 102's first batches (one lane each), then 103's first two; the rest failed with their stream.
+    assert.equal(writer.stats.failedCommits, 3);
+    assert.equal(writer.stats.queuedRows, 0, "every failed row left the backpressure count");
+    await writer.close();
+  });
 });
