@@ -1,6 +1,8 @@
 // Ingest benchmark: N simulated agents stream over real gRPC to the real collector binary (a child process) on a fresh
 // Postgres database, compared with the raw ceiling: the same rows bulk-inserted on one connection with the very SQL the
-// collector uses (`insertSamples`). Prints one JSON line per phase; the last line is the summary.
+// collector uses (`insertSamples`; the collector's commits also carry its hosts update in the same statement). The
+// collector commits on ingest.writer_connections connections at once, so it can pass that ceiling. Prints one JSON line
+// per phase; the last line is the summary.
 //
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench:ingest [--agents 50] [--series 500] [--rows 2000000]
 //     [--window 8] [--collector-cpu-prof DIR]     (env: BENCH_AGENTS, BENCH_SERIES, BENCH_ROWS, BENCH_WINDOW)
@@ -17,7 +19,7 @@ import { createTestDatabase } from "../test/support/postgres.js";
 import { startCollector, type CollectorProc } from "../test/support/processes.js";
 
 const RAW_BATCH_ROWS = 10_000;
-const TARGET_RATIO = 0.8;
+const TARGET_RATIO = 0.9;
 const STEP_MS = 1000;
 const DAY = 86_400_000;
 

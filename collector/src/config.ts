@@ -68,6 +68,7 @@ const schema = z
       .object({
         max_future_skew: zDuration(1000, 86_400_000).default("5m"),
         max_queued_rows: zInteger(1000, 50_000_000).default(200_000),
+        writer_connections: zInteger(1, 8).default(2),
         max_message_bytes: zBytes(64 * 1024, 256 * 1024 * 1024).default("16MiB"),
         max_past_age: zDuration(3_600_000, 3650 * 86_400_000).default("15d"),
         hello_timeout: zDuration(1000, 300_000).default("10s"),
@@ -140,6 +141,8 @@ export interface CollectorConfig {
   ingest: {
     maxFutureSkewMs: number;
     maxQueuedRows: number;
+    /** Sample commits run at once on Postgres, each on its own connection (PGlite has one). */
+    writerConnections: number;
     maxMessageBytes: number;
     maxPastAgeMs: number;
     helloTimeoutMs: number;
@@ -246,6 +249,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
     ingest: {
       maxFutureSkewMs: s.ingest.max_future_skew,
       maxQueuedRows: s.ingest.max_queued_rows,
+      writerConnections: s.ingest.writer_connections,
       maxMessageBytes: s.ingest.max_message_bytes,
       maxPastAgeMs: s.ingest.max_past_age,
       helloTimeoutMs: s.ingest.hello_timeout,

@@ -7,13 +7,14 @@ import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
-import { newIngestStats, noAuth, type IngestStats } from "./ingest/ports.js";
+import { newIngestStats, noAuth, type CommittedBatch, type IngestStats } from "./ingest/ports.js";
 import { MaintenanceSchedule } from "./maintenance/schedule.js";
 import { StorageWatch } from "./maintenance/storage-watch.js";
 import { startNotifications } from "./notify/pipeline.js";
 import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
 import { openStorage } from "./storage/open.js";
+import type { SamplePoint } from "./rules/types.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
@@ -41,6 +42,15 @@ function loadTls(config: CollectorConfig): GrpcTls | undefined {
   const { cert, key, clientCa } = config.tls;
   if (!cert || !key) return undefined;
   return { cert: readFileSync(cert), key: readFileSync(key), clientCa: clientCa ? readFileSync(clientCa) : undefined };
+}
+
+/** A batch's points as alert evaluation takes them: only those of metrics some rule watches, the rest cost nothing. */
+function watchedPoints(b: CommittedBatch, watches: (metric: string) => boolean): SamplePoint[] {
+  const out: SamplePoint[] = [];
+  b.series.forEach((s, i) => {
+    if (watches(s.metric)) out.push({ host: b.host, metric: s.metric, labels: s.labels, timeMs: b.timeMs, value: b.values[i]! });
+  });
+  return out;
 }
 
 export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
@@ -112,7 +122,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       alerting.observe(
         b.host,
         b.intervalMs,
-        b.points.map((p) => ({ host: b.host, metric: p.metric, labels: p.labels, timeMs: b.timeMs, value: p.value })),
+        watchedPoints(b, (metric) => alerting.watches(metric)),
         b.checks.map((c) => ({ host: b.host, check: c.name, kind: c.kind, status: CHECK_STATUS[c.status] ?? "unhealthy", timeMs: c.timeMs, message: c.message })),
       ),
   });

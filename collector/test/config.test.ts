@@ -46,6 +46,21 @@ test("booleans are exact: insecure_no_auth refuses what it cannot read", () => {
   assert.throws(() => load([], { VIGIL_INSECURE_NO_AUTH: "enabled" }), /insecure_no_auth: expected true\/false.*\(env VIGIL_INSECURE_NO_AUTH\)/);
 });
 
+test("ingest.writer_connections: 2 by default, 1 to 8 accepted", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+  try {
+    const file = join(dir, "c.yaml");
+    const withConnections = (n: number) => (writeFileSync(file, `ingest:\n  writer_connections: ${n}\n`), load(["--config", file]));
+    assert.equal(load([]).ingest.writerConnections, 2);
+    assert.equal(withConnections(1).ingest.writerConnections, 1);
+    assert.equal(withConnections(8).ingest.writerConnections, 8);
+    assert.throws(() => withConnections(0), /ingest\.writer_connections/);
+    assert.throws(() => withConnections(9), /ingest\.writer_connections/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("check-config prints every secret as [redacted], including values *_env keys name", () => {
   const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
   try {

@@ -107,13 +107,13 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
           stats.slowDowns++;
           send(create(CollectorMessageSchema, { msg: { case: "slow", value: { downMs: SLOW_DOWN_MS } } }));
         }
-        const { committed, points } = await ingestBatch(b, checks, host, streamId, table, deps);
+        const { committed, series, values } = await ingestBatch(b, checks, host, streamId, table, deps);
         const h = host;
         committed.then(
           ({ conflicts }) => {
             if (conflicts > 0) log.warn({ host: h.name, seq: Number(b.seq), conflicts }, "conflicting points");
             ack(b.seq);
-            deps.observer?.({ host: h.name, intervalMs: h.intervalMs, timeMs: Number(b.timeMs), points, checks });
+            deps.observer?.({ host: h.name, intervalMs: h.intervalMs, timeMs: Number(b.timeMs), series, values, checks });
           },
           (err: Error) => {
             if (isRefusal(err)) return refuse(err);
@@ -220,7 +220,7 @@ function timeRejection(b: Batch, deps: AgentStreamDeps): string | undefined {
   return undefined;
 }
 
-type Ingested = { committed: Promise<{ conflicts: number }>; points: CommittedBatch["points"] };
+type Ingested = { committed: Promise<{ conflicts: number }> } & Pick<CommittedBatch, "series" | "values">;
 
 async function ingestBatch(b: Batch, checks: CheckRun[], host: StreamHost, streamId: number, table: StreamSeriesTable, deps: AgentStreamDeps): Promise<Ingested> {
   deps.stats.batchesReceived++;
@@ -239,7 +239,5 @@ async function ingestBatch(b: Batch, checks: CheckRun[], host: StreamHost, strea
     values: points.values,
     checks,
   });
-  // Only built when someone evaluates them.
-  const named = deps.observer ? points.series.map((s, i) => ({ metric: s.metric, labels: s.labels, value: points.values[i]! })) : [];
-  return { committed, points: named };
+  return { committed, series: points.series, values: points.values };
 }

@@ -126,7 +126,9 @@ export interface CommittedBatch {
   host: string;
   intervalMs: number;
   timeMs: number;
-  points: { metric: string; labels: Labels; value: number }[];
+  /** The batch's series and, at the same index, their values: no object per point, as most match no rule. */
+  series: readonly { metric: string; labels: Labels }[];
+  values: readonly number[];
   checks: CheckRun[];
 }
 

@@ -82,6 +82,11 @@ export class Alerting {
     await this.saving;
   }
 
+  /** Whether some rule evaluates this metric's samples (the others need not be passed to `observe`). */
+  watches(metric: string): boolean {
+    return this.engine.watches(metric);
+  }
+
   /** A committed batch from one host. Never throws: a failing evaluation is logged and counted, ingest goes on. */
   observe(host: string, intervalMs: number, points: readonly SamplePoint[], checks: readonly CheckRunInput[]): void {
     this.guarded("batch", () => {

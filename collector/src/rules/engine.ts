@@ -88,6 +88,11 @@ export class RuleEngine {
     return out;
   }
 
+  /** Whether some rule evaluates this metric's samples: those of any other metric may be left out of ingestSamples. */
+  watches(metric: string): boolean {
+    return this.byMetric.has(metric);
+  }
+
   ingestSamples(points: readonly SamplePoint[]): AlertEvent[] {
     const out: AlertEvent[] = [];
     const now = this.clock.now();

@@ -22,10 +22,14 @@ export interface StorageOptions {
   dataDir: string;
   /** How long to keep retrying an unreachable database at start (0: fail at once; Infinity: until stopped). */
   waitForDbMs: number;
-  ingest: { maxQueuedRows: number };
+  /** The write queue's bound, and the Postgres connections kept for the sample writer on top of the others'. */
+  ingest: { maxQueuedRows: number; writerConnections: number };
   /** Retention, compaction, block precision, and the space the database may use (null: the volume's). */
   storage: LifecycleSettings & { volumeSizeBytes: number | null };
 }
+
+// Connections for everything but the sample writer (API reads, series, hosts, alerting, notifications, maintenance).
+const OTHER_CONNECTIONS = 7;
 
 /**
  * Opens the database (locking a PGlite data dir: one process at a time), waits for it to answer as configured,
@@ -34,7 +38,7 @@ export interface StorageOptions {
 export async function openStorage(opts: StorageOptions, log: Logger, clock: Clock): Promise<Storage> {
   const unlock = opts.databaseUrl ? () => {} : acquireDataDirLock(opts.dataDir);
   try {
-    const store = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+    const store = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, poolSize: OTHER_CONNECTIONS + opts.ingest.writerConnections });
     if (opts.databaseUrl) {
       const target = databaseTarget(opts.databaseUrl);
       await waitForDatabase({ probe: store.probe, target, setting: opts.databaseUrlFrom ?? "database_url", waitMs: opts.waitForDbMs, clock, log }).catch(async (err: unknown) => {
@@ -50,6 +54,7 @@ export async function openStorage(opts: StorageOptions, log: Logger, clock: Cloc
       { db: store.db, kind: store.kind, partitions, clock, log },
       {
         maxQueuedRows: opts.ingest.maxQueuedRows,
+        writerConnections: opts.ingest.writerConnections,
         lifecycle: opts.storage,
         stats: { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, volumeSizeBytes: opts.storage.volumeSizeBytes },
       },

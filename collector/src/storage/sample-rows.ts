@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Database } from "./schema.js";
 
 /** A commit's sample rows, as parallel arrays for `unnest`. */
@@ -65,10 +65,17 @@ const arrayLiteral = (xs: ArrayLike<number>) => `{${Array.prototype.join.call(xs
 
 /**
  * The idempotent bulk insert, shared with the ingest benchmark's raw reference so both measure the same SQL. Returns
- * how many rows were new: fewer than given means some (series, time) were stored already.
+ * how many rows were new: fewer than given means some (series, time) were stored already. `alongside`: named
+ * data-modifying CTEs (`name AS (UPDATE …)`) that commit with the rows, in the same statement: one round trip.
  */
-export async function insertSamples(db: Kysely<Database>, timesMs: ArrayLike<number>, seriesIds: ArrayLike<number>, values: ArrayLike<number>): Promise<number> {
-  const r = await sql`
+export async function insertSamples(
+  db: Kysely<Database>,
+  timesMs: ArrayLike<number>,
+  seriesIds: ArrayLike<number>,
+  values: ArrayLike<number>,
+  alongside: readonly RawBuilder<unknown>[] = [],
+): Promise<number> {
+  const r = await sql`${alongside.length > 0 ? sql`WITH ${sql.join(alongside)}` : sql``}
     INSERT INTO samples (time, series_id, value)
     SELECT to_timestamp(t / 1000.0), s, v
     FROM unnest(${arrayLiteral(timesMs)}::float8[], ${arrayLiteral(seriesIds)}::bigint[], ${arrayLiteral(values)}::float8[]) AS u(t, s, v)

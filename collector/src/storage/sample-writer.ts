@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { CommitOutcome, ResolvedPoints } from "../ingest/ports.js";
-import { writeCheckRuns } from "./check-store.js";
+import { checkRunWrites } from "./check-store.js";
 import type { PartitionManager } from "./partitions.js";
 import { commitRows, conflictingSamples, insertSamples } from "./sample-rows.js";
 import type { Database } from "./schema.js";
@@ -16,8 +16,10 @@ export interface SampleWriterOptions {
   partitions: Pick<PartitionManager, "ensureFor">;
   /** Rows queued (not yet committed) above which `enqueue` waits: the bound on the collector's memory. */
   maxQueuedRows: number;
-  /** Rows per transaction: batches from many agents are coalesced up to this. */
+  /** Rows per commit: batches from many agents are coalesced up to this. */
   maxRowsPerCommit: number;
+  /** Commits that may run at once, each on its own pooled connection (default 1). */
+  connections?: number;
 }
 
 interface Pending {
@@ -48,19 +50,28 @@ function isContentError(err: unknown): boolean {
 }
 
 /**
- * The single write queue: coalesces batches into `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`
- * transactions (idempotent, so replays never duplicate) and resolves each batch only after its commit. When a shared
+ * The write queue: coalesces batches into `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` statements
+ * (idempotent, so replays never duplicate) and resolves each batch only after its own commit. Up to `connections`
+ * commits run at once; a host's batches are in one running commit at a time, so concurrent commits touch disjoint
+ * rows (no lock waits or deadlocks between them) and a host's batches commit in the order they came. When a shared
  * commit fails for its content, its batches are retried one by one, so only the guilty batch is refused.
  */
 export class SampleWriter {
   private queue: Pending[] = [];
   private queuedRows = 0;
   private waiters: (() => void)[] = [];
-  private drainRun: Promise<void> | null = null;
+  /** Hosts with a batch in a running commit: their queued batches wait for it. */
+  private readonly busyHosts = new Set<number>();
+  /** Lanes committing now; counted synchronously, so an enqueue right after a lane's last commit starts a new one. */
+  private lanes = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly connections: number;
   private closed = false;
   readonly stats: WriterStats = { queuedRows: 0, committedRows: 0, commits: 0, failedCommits: 0, pointConflicts: 0, refusedBatches: 0 };
 
-  constructor(private readonly opts: SampleWriterOptions) {}
+  constructor(private readonly opts: SampleWriterOptions) {
+    this.connections = opts.connections ?? 1;
+  }
 
   /** True when the queue is at its bound; ingest uses it to tell agents to slow down. */
   get full(): boolean {
@@ -74,7 +85,9 @@ export class SampleWriter {
     const committed = new Promise<CommitOutcome>((resolve, reject) => this.queue.push({ batch, resolve, reject }));
     this.queuedRows += batch.seriesIds.length;
     this.stats.queuedRows = this.queuedRows;
-    void this.kick();
+    // A busy host's batch cannot start a commit; a lane freeing that host kicks. This spares an idle lane a scan of
+    // the queue per enqueue while one host's batches pile up behind its running commit.
+    if (!this.busyHosts.has(batch.hostId)) this.kick();
     return { committed };
   }
 
@@ -82,36 +95,73 @@ export class SampleWriter {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w();
-    while (this.drainRun || this.queue.length > 0) await this.kick();
+    this.kick();
+    // The last lane to stop finds no busy host, so it leaves the queue empty.
+    while (this.lanes > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
-  private kick(): Promise<void> {
-    this.drainRun ??= this.drain().finally(() => {
-      this.drainRun = null;
-    });
-    return this.drainRun;
+  /** Starts a lane on each free connection while queued batches can go. */
+  private kick(): void {
+    while (this.lanes < this.connections) {
+      const take = this.takeGroup();
+      if (take.length === 0) return;
+      this.lanes++;
+      void this.lane(take);
+    }
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const take: Pending[] = [];
-      let rows = 0;
-      while (this.queue.length > 0 && (take.length === 0 || rows + this.queue[0]!.batch.seriesIds.length <= this.opts.maxRowsPerCommit)) {
-        const p = this.queue.shift()!;
-        take.push(p);
-        rows += p.batch.seriesIds.length;
-      }
-      try {
-        this.settle(take, await this.commit(take.map((p) => p.batch)));
-      } catch (err) {
-        this.stats.failedCommits++;
-        if (isContentError(err)) rows += await this.commitOneByOne(take, err);
-        else rows += this.failStreams(take, err);
-      }
+  /** One connection's loop: commits groups until none can be taken. */
+  private async lane(first: Pending[]): Promise<void> {
+    for (let take = first; take.length > 0; take = this.takeGroup()) {
+      const rows = await this.write(take);
+      for (const p of take) this.busyHosts.delete(p.batch.hostId);
       this.queuedRows -= rows;
       this.stats.queuedRows = this.queuedRows;
       for (const w of this.waiters.splice(0)) w();
+      // The hosts just freed may let an idle connection start.
+      this.kick();
     }
+    this.lanes--;
+    if (this.lanes === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /**
+   * The next commit's batches, in queue order up to maxRowsPerCommit, passing over hosts another commit holds; marks
+   * their hosts busy. Stops at the first batch that does not fit, so no host's later batch overtakes an earlier one.
+   */
+  private takeGroup(): Pending[] {
+    const take: Pending[] = [];
+    const rest: Pending[] = [];
+    let rows = 0;
+    let i = 0;
+    for (; i < this.queue.length; i++) {
+      const p = this.queue[i]!;
+      if (this.busyHosts.has(p.batch.hostId)) {
+        rest.push(p);
+        continue;
+      }
+      if (take.length > 0 && rows + p.batch.seriesIds.length > this.opts.maxRowsPerCommit) break;
+      take.push(p);
+      rows += p.batch.seriesIds.length;
+    }
+    if (take.length === 0) return take;
+    this.queue = i < this.queue.length ? rest.concat(this.queue.slice(i)) : rest;
+    // Only now: the loop above must still take the later batches of hosts it took.
+    for (const p of take) this.busyHosts.add(p.batch.hostId);
+    return take;
+  }
+
+  /** Commits one group (or its innocent batches); returns the queued rows it settled, its own and any failed with it. */
+  private async write(take: Pending[]): Promise<number> {
+    let rows = take.reduce((n, p) => n + p.batch.seriesIds.length, 0);
+    try {
+      this.settle(take, await this.commit(take.map((p) => p.batch)));
+    } catch (err) {
+      this.stats.failedCommits++;
+      if (isContentError(err)) rows += await this.commitOneByOne(take, err);
+      else rows += this.failStreams(take, err);
+    }
+    return rows;
   }
 
   private settle(done: Pending[], conflicts: number[]): void {
@@ -141,8 +191,8 @@ export class SampleWriter {
   }
 
   /**
-   * Storage is unavailable: fails these batches and the queued ones of their streams, whose agents reconnect and
-   * resend everything unacked. Returns the queued rows dropped.
+   * Storage is unavailable: fails these batches and the queued ones of their streams (none is in another commit: a
+   * stream is one host's), whose agents reconnect and resend everything unacked. Returns the queued rows dropped.
    */
   private failStreams(take: Pending[], err: unknown): number {
     const failed = new Set(take.map((p) => p.batch.streamId));
@@ -153,30 +203,26 @@ export class SampleWriter {
     return dropped.reduce((n, p) => n + p.batch.seriesIds.length, 0);
   }
 
-  /** One transaction for these batches; returns each batch's count of conflicting points. */
+  /**
+   * One statement for these batches (so one round trip; it is its own transaction): the samples, with the hosts'
+   * last seq and their check runs alongside. Returns each batch's count of conflicting points.
+   */
   private async commit(batches: WriteBatch[]): Promise<number[]> {
     const rows = commitRows(batches);
     const seqByHost = new Map<number, number>();
     for (const b of batches) seqByHost.set(b.hostId, Math.max(seqByHost.get(b.hostId) ?? 0, b.seq));
     await this.opts.partitions.ensureFor(new Set(batches.map((b) => b.timeMs)));
-    const hostIds = [...seqByHost.keys()];
-    const seqs = hostIds.map((h) => seqByHost.get(h)!);
-    return this.opts.db.transaction().execute(async (tx) => {
-      const conflicts = rows.conflicts;
-      if (rows.count > 0) {
-        const inserted = await insertSamples(tx, rows.times, rows.ids, rows.values);
-        // Every row new (the usual case): nothing can differ. Otherwise find the rows whose stored value differs.
-        if (inserted < rows.count) {
-          for (const row of await conflictingSamples(tx, rows.times, rows.ids, rows.values)) conflicts[rows.batchOf[row]!]!++;
-        }
-      }
-      await sql`
-        UPDATE hosts h SET last_seq = GREATEST(h.last_seq, u.seq), last_seen = now()
-        FROM unnest(${hostIds}::int[], ${seqs}::bigint[]) AS u(id, seq)
-        WHERE h.id = u.id`.execute(tx);
-      const runs = batches.flatMap((b) => b.checks.map((c) => ({ ...c, hostId: b.hostId })));
-      if (runs.length > 0) await writeCheckRuns(tx, runs);
-      return conflicts;
-    });
+    const hosts = sql`seen AS (
+      UPDATE hosts h SET last_seq = GREATEST(h.last_seq, u.seq), last_seen = now()
+      FROM unnest(${[...seqByHost.keys()]}::int[], ${[...seqByHost.values()]}::bigint[]) AS u(id, seq)
+      WHERE h.id = u.id)`;
+    const runs = checkRunWrites(batches.flatMap((b) => b.checks.map((c) => ({ ...c, hostId: b.hostId }))));
+    const inserted = await insertSamples(this.opts.db, rows.times, rows.ids, rows.values, [hosts, ...runs]);
+    // Every row new (the usual case): nothing can differ. Otherwise find the rows whose stored value differs; after
+    // the commit is as good as in it, since a stored point never changes.
+    if (inserted < rows.count) {
+      for (const row of await conflictingSamples(this.opts.db, rows.times, rows.ids, rows.values)) rows.conflicts[rows.batchOf[row]!]!++;
+    }
+    return rows.conflicts;
   }
 }

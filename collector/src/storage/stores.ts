@@ -59,6 +59,8 @@ export interface StoresBase {
 export interface StoresOptions {
   /** Rows queued (not yet committed) above which ingest waits: the bound on the collector's memory. */
   maxQueuedRows: number;
+  /** Sample commits that may run at once (PGlite serves one connection: there always 1). */
+  writerConnections: number;
   lifecycle: LifecycleSettings;
   stats: StorageStatsOptions;
 }
@@ -67,7 +69,8 @@ export function createStores({ db, kind, partitions, clock, log }: StoresBase, o
   const storageLog = log.child({ component: "storage" });
   const reportCorrupt = (table: string, seriesId: number, err: Error) =>
     storageLog.error({ table, seriesId, err: err.message }, "a stored block cannot be decoded; left out of the answer");
-  const writer = new SampleWriter({ db, partitions, maxQueuedRows: opts.maxQueuedRows, maxRowsPerCommit: MAX_ROWS_PER_COMMIT });
+  const connections = kind === "pglite" ? 1 : opts.writerConnections;
+  const writer = new SampleWriter({ db, partitions, maxQueuedRows: opts.maxQueuedRows, maxRowsPerCommit: MAX_ROWS_PER_COMMIT, connections });
   const series = new SeriesRegistry(db);
   const outbox = new OutboxStore(db);
   return {
