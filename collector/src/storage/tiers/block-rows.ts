@@ -60,20 +60,14 @@ export async function takeBlocks(tx: Transaction<Database>, t: TierTable, ids: r
 }
 
 /**
- * Writes blocks: a whole day's block of a day ended by `closedBeforeMs` to the tier's table, any other (a day still
- * open, or an hour's late samples of a closed day, merged into its day by the same run) to fresh_blocks.
+ * Writes blocks: to `fresh_blocks` while they may still change (compaction of an hour), to the tier's table once
+ * their day has closed and they are final (the day merge), so each day's blocks land in the tier's partition once.
  */
-export async function putBlocks(tx: Transaction<Database>, t: TierTable, rows: readonly BlockRow[], closedBeforeMs: number): Promise<void> {
-  const isClosed = (r: BlockRow) => r.endMs <= closedBeforeMs && r.endMs - r.startMs >= DAY_SPAN;
-  const closed = rows.filter(isClosed);
-  const open = rows.filter((r) => !isClosed(r));
-  for (let i = 0; i < closed.length; i += 1000) {
-    const part = closed.slice(i, i + 1000);
-    await sql`INSERT INTO ${sql.table(t.table)} (series_id, start_time, end_time, n, data) ${unnestRows(part)}`.execute(tx);
-  }
-  for (let i = 0; i < open.length; i += 1000) {
-    const part = open.slice(i, i + 1000);
-    await sql`INSERT INTO fresh_blocks (tier, series_id, start_time, end_time, n, data) SELECT ${t.tier}, b.* FROM (${unnestRows(part)}) b`.execute(tx);
+export async function putBlocks(tx: Transaction<Database>, t: TierTable, rows: readonly BlockRow[], into: "fresh" | "tier"): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    const part = rows.slice(i, i + 1000);
+    if (into === "tier") await sql`INSERT INTO ${sql.table(t.table)} (series_id, start_time, end_time, n, data) ${unnestRows(part)}`.execute(tx);
+    else await sql`INSERT INTO fresh_blocks (tier, series_id, start_time, end_time, n, data) SELECT ${t.tier}, b.* FROM (${unnestRows(part)}) b`.execute(tx);
   }
 }
 

@@ -63,7 +63,7 @@ export async function compactClosedHours(o: CompactionOptions, horizonMs: number
     const dayStart = windowEnd(end, DAY) - DAY;
     for (const t of [TIERS.raw, TIERS["1m"], TIERS["1h"]]) await o.ensurePartitions(t, [dayStart, end - HOUR]);
     for (let i = 0; i < ids.length; i += o.seriesPerCommit) {
-      await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => compactHour(o, tx, group, end, closedDays(horizonMs), counts));
+      await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => compactHour(o, tx, group, end, counts));
     }
   }
 }
@@ -82,7 +82,7 @@ export async function mergeClosedDays(o: CompactionOptions, horizonMs: number, c
     for (const [end, ids] of byWindow(work.rows)) {
       await o.ensurePartitions(t, [end - DAY]);
       for (let i = 0; i < ids.length; i += o.seriesPerCommit) {
-        await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => mergeDay(o, tx, t, group, end, closed, counts));
+        await inGroups(o, ids.slice(i, i + o.seriesPerCommit), counts, (tx, group) => mergeDay(o, tx, t, group, end, counts));
       }
     }
   }
@@ -154,7 +154,7 @@ function rollupBlock(o: CompactionOptions, id: number, [s, e]: [number, number],
   return { seriesId: id, startMs: s, endMs: e, n: p.times.length, data: encodeRollup(p, { mantissaBits: o.mantissaBits }) };
 }
 
-async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids: number[], end: number, closed: number, counts: CompactionCounts): Promise<void> {
+async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids: number[], end: number, counts: CompactionCounts): Promise<void> {
   const from = end - HOUR;
   const fresh = await takeNarrow(tx, ids, from, end);
   const oldRaw = decodeBlocks(TIERS.raw, await takeBlocks(tx, TIERS.raw, ids, from, end), decodeRaw);
@@ -186,15 +186,16 @@ async function compactHour(o: CompactionOptions, tx: Transaction<Database>, ids:
     if (m1All.times.length > 0) out.m.push(rollupBlock(o, id, hull(from, end, m?.blocks), m1All));
     if (h1All.times.length > 0) out.h.push(rollupBlock(o, id, hull(dayEnd - DAY, dayEnd, h?.blocks), h1All));
   }
-  await write(tx, TIERS.raw, out.raw, closed, counts);
-  await write(tx, TIERS["1m"], out.m, closed, counts);
-  await write(tx, TIERS["1h"], out.h, closed, counts);
+  // Into fresh_blocks even for a closed day (a backlog, late samples): the day merge of this same run moves them.
+  await write(tx, TIERS.raw, out.raw, "fresh", counts);
+  await write(tx, TIERS["1m"], out.m, "fresh", counts);
+  await write(tx, TIERS["1h"], out.h, "fresh", counts);
   counts.windows += ids.length;
   counts.samples += samples;
   counts.blockBytesReplaced += replaced;
 }
 
-async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: TierTable, ids: number[], end: number, closed: number, counts: CompactionCounts): Promise<void> {
+async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: TierTable, ids: number[], end: number, counts: CompactionCounts): Promise<void> {
   const from = end - DAY;
   const rows = await takeBlocks(tx, t, ids, from, end);
   const out: BlockRow[] = [];
@@ -204,12 +205,12 @@ async function mergeDay(o: CompactionOptions, tx: Transaction<Database>, t: Tier
     for (const [id, { blocks, points }] of decodeBlocks(t, rows, decodeRollup)) out.push(rollupBlock(o, id, hull(from, end, blocks), mergeRollups(points)));
   }
   counts.blockBytesReplaced += rows.reduce((n, r) => n + r.data.byteLength, 0);
-  await write(tx, t, out, closed, counts);
+  await write(tx, t, out, "tier", counts);
 }
 
-async function write(tx: Transaction<Database>, t: TierTable, rows: BlockRow[], closed: number, counts: CompactionCounts): Promise<void> {
+async function write(tx: Transaction<Database>, t: TierTable, rows: BlockRow[], into: "fresh" | "tier", counts: CompactionCounts): Promise<void> {
   if (rows.length === 0) return;
-  await putBlocks(tx, t, rows, closed);
+  await putBlocks(tx, t, rows, into);
   counts.blocksWritten += rows.length;
   counts.blockBytesWritten += rows.reduce((n, r) => n + r.data.byteLength, 0);
 }
