@@ -6,6 +6,28 @@ export type { RawPoints, RollupPoints };
 export const emptyRaw = (): RawPoints => ({ times: new Float64Array(0), values: new Float64Array(0) });
 
 /**
+ * The k-way merge both point kinds use: for each distinct time across the sorted sets, in time order, the set (by
+ * priority: the first set holding the time) and the index its point is taken from.
+ */
+function mergeOrder(sets: readonly { times: Float64Array }[], take: (set: number, index: number) => void): void {
+  const at = sets.map(() => 0);
+  for (;;) {
+    let best = -1;
+    let bestT = Infinity;
+    for (let i = 0; i < sets.length; i++) {
+      const t = sets[i]!.times[at[i]!];
+      if (t !== undefined && t < bestT) {
+        bestT = t;
+        best = i;
+      }
+    }
+    if (best < 0) return;
+    take(best, at[best]!);
+    for (let i = 0; i < sets.length; i++) if (sets[i]!.times[at[i]!] === bestT) at[i]!++;
+  }
+}
+
+/**
  * Merges sorted raw point sets, in priority order: at a time present in several, the first set's value stays (the
  * first stored point is the one kept, as on insert).
  */
@@ -16,25 +38,12 @@ export function mergeRaw(sets: readonly RawPoints[]): RawPoints {
   const total = live.reduce((n, s) => n + s.times.length, 0);
   const times = new Float64Array(total);
   const values = new Float64Array(total);
-  const at = live.map(() => 0);
   let n = 0;
-  for (;;) {
-    let best = -1;
-    let bestT = Infinity;
-    for (let i = 0; i < live.length; i++) {
-      const j = at[i]!;
-      const s = live[i]!;
-      if (j < s.times.length && s.times[j]! < bestT) {
-        bestT = s.times[j]!;
-        best = i;
-      }
-    }
-    if (best < 0) break;
-    times[n] = bestT;
-    values[n] = live[best]!.values[at[best]!]!;
+  mergeOrder(live, (set, j) => {
+    times[n] = live[set]!.times[j]!;
+    values[n] = live[set]!.values[j]!;
     n++;
-    for (let i = 0; i < live.length; i++) if (at[i]! < live[i]!.times.length && live[i]!.times[at[i]!] === bestT) at[i]!++;
-  }
+  });
   return { times: times.subarray(0, n), values: values.subarray(0, n) };
 }
 
@@ -93,30 +102,17 @@ export function mergeRollups(sets: readonly RollupPoints[]): RollupPoints {
   if (live.length === 1) return live[0]!;
   const total = live.reduce((n, s) => n + s.times.length, 0);
   const out = { times: new Float64Array(total), min: new Float64Array(total), max: new Float64Array(total), sum: new Float64Array(total), count: new Float64Array(total), last: new Float64Array(total) };
-  const at = live.map(() => 0);
   let n = 0;
-  for (;;) {
-    let best = -1;
-    let bestT = Infinity;
-    for (let i = 0; i < live.length; i++) {
-      const j = at[i]!;
-      if (j < live[i]!.times.length && live[i]!.times[j]! < bestT) {
-        bestT = live[i]!.times[j]!;
-        best = i;
-      }
-    }
-    if (best < 0) break;
-    const s = live[best]!;
-    const j = at[best]!;
-    out.times[n] = bestT;
+  mergeOrder(live, (set, j) => {
+    const s = live[set]!;
+    out.times[n] = s.times[j]!;
     out.min[n] = s.min[j]!;
     out.max[n] = s.max[j]!;
     out.sum[n] = s.sum[j]!;
     out.count[n] = s.count[j]!;
     out.last[n] = s.last[j]!;
     n++;
-    for (let i = 0; i < live.length; i++) if (at[i]! < live[i]!.times.length && live[i]!.times[at[i]!] === bestT) at[i]!++;
-  }
+  });
   return { times: out.times.subarray(0, n), min: out.min.subarray(0, n), max: out.max.subarray(0, n), sum: out.sum.subarray(0, n), count: out.count.subarray(0, n), last: out.last.subarray(0, n) };
 }
 
