@@ -6,7 +6,17 @@ export type HostHello = AgentHello;
 
 export type RegisteredHost<R> = { ok: true; id: number; lastSeq: number } | { ok: false; refusal: R };
 
-const bootTime = (h: HostHello) => (h.bootTimeMs > 0 ? new Date(h.bootTimeMs).toISOString() : null);
+/** What a Hello tells about its host, written on creation and refreshed on every Hello. */
+const facts = (h: HostHello) => ({
+  agent_id: h.agentId,
+  labels: JSON.stringify(h.labels),
+  agent_version: h.agentVersion,
+  os: h.os,
+  kernel: h.kernel,
+  cpu_count: h.cpuCount,
+  interval_ms: h.intervalMs,
+  boot_time: h.bootTimeMs > 0 ? new Date(h.bootTimeMs).toISOString() : null,
+});
 
 /**
  * Records the agent's Hello: creates the host on first contact (owned by the Hello's agent id, and by its token when
@@ -25,16 +35,9 @@ export async function registerHost<R>(db: Kysely<Database>, h: HostHello, admit:
       const u = await tx
         .updateTable("hosts")
         .set({
-          agent_id: h.agentId,
+          ...facts(h),
           // Once bound to its own token, a host stays bound.
           token_bound: sql<boolean>`token_bound OR ${h.tokenBound}`,
-          labels: JSON.stringify(h.labels),
-          agent_version: h.agentVersion,
-          os: h.os,
-          kernel: h.kernel,
-          cpu_count: h.cpuCount,
-          interval_ms: h.intervalMs,
-          boot_time: bootTime(h),
           last_seen: sql<Date>`now()`,
         })
         .where("name", "=", h.name)
@@ -52,18 +55,7 @@ export async function registerHost<R>(db: Kysely<Database>, h: HostHello, admit:
 async function insertHost(tx: Transaction<Database>, h: HostHello): Promise<{ ok: true; id: number; lastSeq: number } | undefined> {
   const row = await tx
     .insertInto("hosts")
-    .values({
-      name: h.name,
-      agent_id: h.agentId,
-      token_bound: h.tokenBound,
-      labels: JSON.stringify(h.labels),
-      agent_version: h.agentVersion,
-      os: h.os,
-      kernel: h.kernel,
-      cpu_count: h.cpuCount,
-      interval_ms: h.intervalMs,
-      boot_time: bootTime(h),
-    })
+    .values({ name: h.name, token_bound: h.tokenBound, ...facts(h) })
     .onConflict((oc) => oc.column("name").doNothing())
     .returning(["id", "last_seq"])
     .executeTakeFirst();
