@@ -161,15 +161,16 @@ describe("hostile input against one collector with a real agent streaming", () =
 
   // PGlite runs inside the collector's process, and WebAssembly memory never shrinks: the bound holds on PostgreSQL.
   test("the collector's RSS returns within 20 % of its baseline", { skip: serverUrl() ? false : "PGlite's WebAssembly memory never shrinks" }, async (t) => {
-    // V8 gives memory back once allocation calms down (its memory reducer runs a few GCs over some seconds), so the
-    // bound is checked for up to a minute after the last item.
+    // V8 gives memory back once allocation calms down (its memory reducer runs a few GCs over some seconds, later on
+    // a loaded machine while the agent keeps streaming), so the bound is checked for up to three minutes after the
+    // last item: 36 s here, more than 60 s once on CI.
     const t0 = Date.now();
     let last = 0;
     await eventually(async () => {
       last = await rssBytes(ctx.collector.child.pid!);
       return last <= baselineRss * 1.2 ? true : undefined;
-    }, 60_000, "RSS back near baseline").catch(() => {
-      assert.fail(`RSS ${mib(last)} vs baseline ${mib(baselineRss)}`);
+    }, 180_000, "RSS back near baseline").catch(async () => {
+      assert.fail(`${await memoryReport(ctx)} vs baseline RSS ${mib(baselineRss)}`);
     });
     t.diagnostic(`RSS ${mib(last)} (baseline ${mib(baselineRss)}) ${((Date.now() - t0) / 1000).toFixed(0)} s after the last item`);
   });

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
+import { requireRouteAccess } from "./access.js";
 import { answerClientError, answerError, answerNotFound } from "./error-answers.js";
 import { checkRequestStrings } from "./params.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
@@ -48,6 +49,7 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     checkRequestStrings(req.query);
     checkRequestStrings(req.params);
   });
+  requireRouteAccess(app);
   registerHealthRoutes(app, opts);
   registerMetricsRoutes(app, opts);
   registerAlertRoutes(app, opts);

@@ -86,7 +86,7 @@ function notFound(what: string): CollectorError {
 }
 
 export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: { alerting: AlertingApi; clock: Clock }): void {
-  app.get("/api/v1/alerts", async (req) => {
+  app.get("/api/v1/alerts", { config: { access: "viewer" } }, async (req) => {
     const q = req.query as Query;
     const state = optionalString(q, "state");
     const severity = optionalString(q, "severity");
@@ -96,20 +96,20 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
   });
 
   // The alert with its latest events (a page: `limit`, `before`); older ones via `eventsBefore` or /events.
-  app.get("/api/v1/alerts/:id", async (req) => {
+  app.get("/api/v1/alerts/:id", { config: { access: "viewer" } }, async (req) => {
     const a = await alerting.getAlert((req.params as { id: string }).id, eventsPage(req.query as Query));
     if (!a) throw notFound("alert");
     return a;
   });
 
-  app.get("/api/v1/alerts/:id/events", async (req) => {
+  app.get("/api/v1/alerts/:id/events", { config: { access: "viewer" } }, async (req) => {
     const page = await alerting.alertEvents((req.params as { id: string }).id, eventsPage(req.query as Query));
     if (!page) throw notFound("alert");
     return page;
   });
 
   for (const action of ["ack", "unack", "resolve"] as const) {
-    app.post(`/api/v1/alerts/:id/${action}`, async (req) => {
+    app.post(`/api/v1/alerts/:id/${action}`, { config: { access: "operator" } }, async (req) => {
       const id = (req.params as { id: string }).id;
       const b = bodyOf(req.body as Body);
       const who = by(b);
@@ -122,9 +122,9 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
     });
   }
 
-  app.get("/api/v1/silences", async () => alerting.listSilences());
+  app.get("/api/v1/silences", { config: { access: "viewer" } }, async () => alerting.listSilences());
 
-  app.post("/api/v1/silences", async (req, reply) => {
+  app.post("/api/v1/silences", { config: { access: "operator" } }, async (req, reply) => {
     const b = bodyOf(req.body as Body);
     const { startsAt, endsAt } = silenceTimes(b, clock.now());
     const comment = text(b, "comment", "", { max: TEXT_LIMITS.comment, multiline: true });
@@ -134,14 +134,14 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
     return reply.status(201).send(s);
   });
 
-  app.delete("/api/v1/silences/:id", async (req) => {
+  app.delete("/api/v1/silences/:id", { config: { access: "operator" } }, async (req) => {
     if (!(await alerting.deleteSilence((req.params as { id: string }).id))) throw notFound("active silence");
     return { status: "expired" };
   });
 
-  app.get("/api/v1/rules", async () => ({ rules: await alerting.listRules() }));
+  app.get("/api/v1/rules", { config: { access: "viewer" } }, async () => ({ rules: await alerting.listRules() }));
 
-  app.put("/api/v1/rules/:name", async (req, reply) => {
+  app.put("/api/v1/rules/:name", { config: { access: "admin" } }, async (req, reply) => {
     const name = (req.params as { name: string }).name;
     const spec = { ...bodyOf(req.body as Body), name };
     const { problems } = await alerting.putRule(name, spec);
@@ -149,12 +149,12 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
     return { status: "stored", name };
   });
 
-  app.delete("/api/v1/rules/:name", async (req) => {
+  app.delete("/api/v1/rules/:name", { config: { access: "admin" } }, async (req) => {
     if (!(await alerting.deleteRule((req.params as { name: string }).name))) throw notFound("API-managed rule");
     return { status: "deleted" };
   });
 
-  app.post("/api/v1/rules/dry-run", async (req, reply) => {
+  app.post("/api/v1/rules/dry-run", { config: { access: "viewer" } }, async (req, reply) => {
     const b = bodyOf(req.body as Body);
     const now = clock.now();
     const end = parseTime("end", typeof b.end === "string" ? b.end : undefined, now, now);

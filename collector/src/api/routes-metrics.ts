@@ -39,27 +39,27 @@ export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: Metr
   const { reader, clock, limits } = opts;
   const gate = new QueryGate(limits.maxHeavyQueries);
 
-  app.get("/api/v1/hosts", async (req) => {
+  app.get("/api/v1/hosts", { config: { access: "viewer" } }, async (req) => {
     const limit = parseLimit(req.query as Query, LIST_DEFAULT, LIST_MAX);
     const hosts = await reader.listHosts(clock.now(), limit + 1);
     return { hosts: hosts.slice(0, limit), truncated: hosts.length > limit };
   });
 
-  app.get("/api/v1/hosts/:host/checks", async (req) => {
+  app.get("/api/v1/hosts/:host/checks", { config: { access: "viewer" } }, async (req) => {
     const { host } = req.params as { host: string };
     const checks = await reader.hostChecks(host);
     if (!checks) throw new CollectorError(CollectorErrors.NOT_FOUND, `host ${JSON.stringify(host)} is not known`);
     return { host, checks };
   });
 
-  app.get("/api/v1/series", async (req) => {
+  app.get("/api/v1/series", { config: { access: "viewer" } }, async (req) => {
     const q = req.query as Query;
     const limit = parseLimit(q, LIST_DEFAULT, LIST_MAX);
     const series = await reader.listSeries({ host: optionalString(q, "host"), metric: optionalString(q, "metric"), limit: limit + 1 });
     return { series: series.slice(0, limit), truncated: series.length > limit };
   });
 
-  app.get("/api/v1/query_range", async (req, reply) => {
+  app.get("/api/v1/query_range", { config: { access: "viewer" } }, async (req, reply) => {
     const q = req.query as Query;
     const now = clock.now();
     const deadlineMs = now + limits.timeoutMs;

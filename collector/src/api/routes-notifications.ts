@@ -6,7 +6,7 @@ import type { NotificationsApi } from "./ports.js";
 const STATUSES = ["pending", "sending", "delivered", "dead"];
 
 export function registerNotificationRoutes(app: FastifyInstance, { notifications }: { notifications: NotificationsApi }): void {
-  app.get("/api/v1/notifications", async (req) => {
+  app.get("/api/v1/notifications", { config: { access: "viewer" } }, async (req) => {
     const q = req.query as Record<string, unknown>;
     const status = optionalString(q, "status");
     if (status && !STATUSES.includes(status)) throw badParam("status", `expected one of ${STATUSES.join(", ")}, got ${JSON.stringify(status)}`);
@@ -15,7 +15,7 @@ export function registerNotificationRoutes(app: FastifyInstance, { notifications
     return { notifications: await notifications.list({ alertId, status, limit: 500 }) };
   });
 
-  app.post("/api/v1/receivers/:name/test", async (req) => {
+  app.post("/api/v1/receivers/:name/test", { config: { access: "operator" } }, async (req) => {
     const name = (req.params as { name: string }).name;
     const r = await notifications.testReceiver(name);
     if (!r) throw new CollectorError(CollectorErrors.NOT_FOUND, `receiver ${JSON.stringify(name)} is not configured`);

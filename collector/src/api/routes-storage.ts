@@ -10,7 +10,7 @@ export const STORAGE_STATS_FRESH_MS = 60_000;
 export function registerStorageRoutes(app: FastifyInstance, { storageStats, clock }: { storageStats: StorageStatsReader; clock: Clock }): void {
   let last: { atMs: number; view: StorageView } | null = null;
   let reading: Promise<StorageView> | null = null;
-  app.get("/api/v1/storage", async () => {
+  app.get("/api/v1/storage", { config: { access: "viewer" } }, async () => {
     const now = clock.now();
     if (last && now - last.atMs < STORAGE_STATS_FRESH_MS) return last.view;
     reading ??= storageStats
