@@ -22,7 +22,7 @@ describe("HTTP error answers", () => {
   before(async () => {
     api = await testApi();
     // A route with a schema, as routes may have: its validation errors must look like ours.
-    api.app.get("/test/schema", { schema: { querystring: { type: "object", properties: { n: { type: "integer" } } } } }, async () => ({ ok: true }));
+    api.app.get("/test/schema", { config: { access: "public" }, schema: { querystring: { type: "object", properties: { n: { type: "integer" } } } } }, async () => ({ ok: true }));
     await api.app.ready();
   });
   after(() => api.app.close());
