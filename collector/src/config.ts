@@ -107,6 +107,9 @@ const schema = z
         max_samples: zInteger(10_000, 10_000_000_000).default(50_000_000),
         max_heavy_queries: zInteger(1, 64).default(2),
         query_timeout: zDuration(1000, 600_000).default("30s"),
+        // Access control (README "Access control").
+        metrics_auth: zBoolean.default(false),
+        audit_retention: zDuration(DAY_MS, 10 * 365 * DAY_MS).default("1y"),
       })
       .strict()
       .default({}),
@@ -150,7 +153,16 @@ export interface CollectorConfig {
     maxSeriesPerHost: number;
     allowAgentIdChange: boolean;
   };
-  api: { maxPoints: number; maxSeries: number; maxSamples: number; maxHeavyQueries: number; timeoutMs: number };
+  api: {
+    maxPoints: number;
+    maxSeries: number;
+    maxSamples: number;
+    maxHeavyQueries: number;
+    timeoutMs: number;
+    /** /metrics needs a viewer key (when keys are on). */
+    metricsAuth: boolean;
+    auditRetentionMs: number;
+  };
   storage: LifecycleConfig;
 }
 
@@ -180,6 +192,7 @@ const SPECS: readonly SettingSpec[] = [
 
 export const USAGE = `Usage: vigil-collector [serve] [options]
        vigil-collector token create --name HOST [--any-host] | token list | token revoke NAME
+       vigil-collector apikey create --name NAME --role viewer|operator|admin [--expires 90d] | apikey list | apikey revoke NAME|ID
        vigil-collector storage stats [--json]
        vigil-collector check-config [options]
 
@@ -191,19 +204,21 @@ Settings come from the config file (YAML), environment variables and flags; flag
   --data-dir DIR            embedded PGlite database when DATABASE_URL is unset (VIGIL_DATA_DIR; default ./data)
   --wait-for-db DURATION    retry an unreachable database at start this long, with backoff, or "forever"
                             (VIGIL_WAIT_FOR_DB; default forever under systemd, else 0s: exit at once saying why)
-  --insecure-no-auth        accept agents without a token (VIGIL_INSECURE_NO_AUTH); for a quick local start only
+  --insecure-no-auth        accept agents without a token and HTTP calls without an API key (VIGIL_INSECURE_NO_AUTH);
+                            for a quick local start only
   --rules-dir DIR           alert rule files, YAML (VIGIL_RULES_DIR); reloaded on change and on SIGHUP
   --tls-cert PATH --tls-key PATH   serve gRPC over TLS (VIGIL_TLS_CERT, VIGIL_TLS_KEY)
   --tls-client-ca PATH      require agent client certificates signed by this CA: mTLS (VIGIL_TLS_CLIENT_CA)
   --max-future-skew DUR     reject batches stamped further ahead than this (VIGIL_MAX_FUTURE_SKEW; default 5m)
   --log-level LEVEL         trace|debug|info|warn|error (VIGIL_LOG_LEVEL; default info)
+  --role ROLE --expires DUR apikey create: the key's role, and its lifetime (default: never expires)
   --json                    storage stats: the figures as GET /api/v1/storage answers them
   -h, --help                this text
 
 Storage: PostgreSQL/TimescaleDB when DATABASE_URL (or database_url) is set, else embedded PGlite in --data-dir.`;
 
 export interface CollectorCommand {
-  command: "serve" | "check-config" | "help" | "token" | "storage";
+  command: "serve" | "check-config" | "help" | "token" | "apikey" | "storage";
   /** Words after the command (token create|list|revoke …, storage stats). */
   rest: string[];
   flags: Record<string, string | boolean | string[] | undefined>;
@@ -267,7 +282,15 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
       mantissaBits: s.storage.value_bits,
       volumeSizeBytes: s.storage.volume_size ?? null,
     },
-    api: { maxPoints: s.api.max_points, maxSeries: s.api.max_series, maxSamples: s.api.max_samples, maxHeavyQueries: s.api.max_heavy_queries, timeoutMs: s.api.query_timeout },
+    api: {
+      maxPoints: s.api.max_points,
+      maxSeries: s.api.max_series,
+      maxSamples: s.api.max_samples,
+      maxHeavyQueries: s.api.max_heavy_queries,
+      timeoutMs: s.api.query_timeout,
+      metricsAuth: s.api.metrics_auth,
+      auditRetentionMs: s.api.audit_retention,
+    },
   };
 }
 
@@ -291,6 +314,8 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
         "wait-for-db": { type: "string" },
         name: { type: "string" },
         "any-host": { type: "boolean" },
+        role: { type: "string" },
+        expires: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -302,7 +327,7 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
   }
   const { values, positionals } = parsed;
   const first = positionals[0] ?? "serve";
-  if (!["serve", "check-config", "token", "storage"].includes(first)) {
+  if (!["serve", "check-config", "token", "apikey", "storage"].includes(first)) {
     throw new CollectorError(CollectorErrors.BAD_CONFIG, `unknown command ${JSON.stringify(first)}\n\n${USAGE}`);
   }
   const explicit = values.config ?? env.VIGIL_CONFIG;

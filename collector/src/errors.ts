@@ -28,6 +28,8 @@ export const CollectorErrors = {
   QUERY_TIMEOUT: "VGL_ERR_QUERY_TIMEOUT",
   LIMIT_EXCEEDED: "VGL_ERR_LIMIT_EXCEEDED",
   BUSY: "VGL_ERR_BUSY",
+  UNAUTHORIZED: "VGL_ERR_UNAUTHORIZED",
+  FORBIDDEN: "VGL_ERR_FORBIDDEN",
 } as const;
 
 export type CollectorErrorCode = (typeof CollectorErrors)[keyof typeof CollectorErrors];

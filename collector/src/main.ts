@@ -1,4 +1,5 @@
 import { createLogger, redactUrls, VigilError } from "@vigil/shared";
+import { runApiKeyCommand } from "./cli/apikey-command.js";
 import { runStorageCommand } from "./cli/storage-command.js";
 import { runTokenCommand } from "./cli/token-command.js";
 import { configRedactor, printableConfig } from "./config-secrets.js";
@@ -26,6 +27,17 @@ async function main(): Promise<number> {
       anyHost: cmd.flags["any-host"] === true,
       log,
       out: (l) => console.log(l),
+    });
+  }
+  if (cmd.command === "apikey") {
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    return runApiKeyCommand({
+      config,
+      args: cmd.rest,
+      flags: { name: str(cmd.flags.name), role: str(cmd.flags.role), expires: str(cmd.flags.expires) },
+      log,
+      out: (l) => console.log(l),
+      note: (l) => process.stderr.write(`${l}\n`),
     });
   }
   if (cmd.command === "storage") return runStorageCommand({ config, args: cmd.rest, json: cmd.flags.json === true, log, out: (l) => console.log(l) });

@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
+import { newAuditStats } from "./api/audit-trail.js";
+import { accessAnnouncement, newAccessStats, openAccessFor } from "./api/authenticate.js";
 import { buildHttpServer } from "./api/http-server.js";
 import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
@@ -16,6 +18,7 @@ import { alertingApi } from "./rules/alerting-api.js";
 import { openStorage } from "./storage/open.js";
 import type { SamplePoint } from "./rules/types.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
+import { registerAccessMetrics } from "./telemetry/access-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
 import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
 import { registerStorageMetrics } from "./telemetry/storage-metrics.js";
@@ -131,6 +134,13 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   registerMaintenanceMetrics(selfMetrics, maintenance.stats);
   registerStorageMetrics(selfMetrics, storageWatch.stats);
   registerAlertingMetrics(selfMetrics, alerting.stats);
+  const openAccess = openAccessFor(config.httpListen.host, config.insecureNoAuth);
+  const accessStats = newAccessStats();
+  const auditStats = newAuditStats();
+  registerAccessMetrics(selfMetrics, accessStats, auditStats);
+  const access = accessAnnouncement(openAccess, await storage.apiKeys.anyActive(clock.now()));
+  if (access.warn) log.warn(access.message);
+  else log.info(access.message);
   const http = buildHttpServer({
     reader: storage.reader,
     alerting: alertingApi({ alerting, store: storage.alerts, clock }),
@@ -139,6 +149,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     storageStats: storage.stats,
     selfMetrics,
     limits: config.api,
+    access: { apiKeys: storage.apiKeys, tokens: storage.tokens, audit: storage.audit, openAccess, metricsAuth: config.api.metricsAuth, stats: accessStats, auditStats },
     clock,
     log: log.child({ component: "api" }),
   });

@@ -18,7 +18,18 @@ export interface Principal {
   role: Role;
 }
 
+/** A route as registered, with its access: the role table the README documents and the tests walk. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
 declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route registered so far (HEAD twins left out). */
+    routeTable: RouteEntry[];
+  }
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
@@ -32,10 +43,13 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }
 
-/** Throws while routes are added if one declares no access (fastify's HEAD twins inherit their GET's). */
+/** Throws while routes are added if one declares no access (fastify's HEAD twins inherit their GET's); lists them. */
 export function requireRouteAccess(app: FastifyInstance): void {
+  const table: RouteEntry[] = [];
+  app.decorate("routeTable", table);
   app.addHook("onRoute", (route) => {
     const access = (route.config as { access?: RouteAccess } | undefined)?.access;
     if (access === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access)`);
+    for (const method of [route.method].flat()) if (method !== "HEAD") table.push({ method, url: route.url, access });
   });
 }

@@ -11,6 +11,8 @@ const STATUS: Partial<Record<CollectorErrorCode, number>> = {
   [CollectorErrors.BAD_PARAM]: 400,
   [CollectorErrors.BAD_REQUEST]: 400,
   [CollectorErrors.BAD_JSON]: 400,
+  [CollectorErrors.UNAUTHORIZED]: 401,
+  [CollectorErrors.FORBIDDEN]: 403,
   [CollectorErrors.NOT_FOUND]: 404,
   [CollectorErrors.METHOD_NOT_ALLOWED]: 405,
   [CollectorErrors.REQUEST_TIMEOUT]: 408,

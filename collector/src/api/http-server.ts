@@ -2,14 +2,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
 import { requireRouteAccess } from "./access.js";
+import { registerAuditTrail, type AuditStats } from "./audit-trail.js";
+import { registerAuthentication, type AccessStats, type OpenAccess } from "./authenticate.js";
 import { answerClientError, answerError, answerNotFound } from "./error-answers.js";
 import { checkRequestStrings } from "./params.js";
+import { registerAccessRoutes } from "./routes-access.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
 import { registerHealthRoutes } from "./routes-health.js";
 import { registerNotificationRoutes } from "./routes-notifications.js";
 import { registerMetricsRoutes, type QueryLimits } from "./routes-metrics.js";
 import { registerStorageRoutes } from "./routes-storage.js";
-import type { AlertingApi, MetricsReader, NotificationsApi, Readiness, StorageStatsReader } from "./ports.js";
+import type { AgentTokens, AlertingApi, ApiKeys, AuditLog, MetricsReader, NotificationsApi, Readiness, StorageStatsReader } from "./ports.js";
 
 export type { QueryLimits } from "./routes-metrics.js";
 
@@ -22,8 +25,22 @@ export interface HttpServerOptions {
   /** The collector's own metrics, served at /metrics. */
   selfMetrics: Registry;
   limits: QueryLimits;
+  access: AccessOptions;
   clock: Clock;
   log: Logger;
+}
+
+/** Who may call (README "Access control"), and where calls are recorded. */
+export interface AccessOptions {
+  apiKeys: ApiKeys;
+  tokens: AgentTokens;
+  audit: AuditLog;
+  /** When a call without a key is let in (the loopback default, --insecure-no-auth). */
+  openAccess: OpenAccess;
+  /** /metrics needs a viewer key. */
+  metricsAuth: boolean;
+  stats: AccessStats;
+  auditStats: AuditStats;
 }
 
 /** Largest request body: rules, silences and acks are small JSON documents. */
@@ -50,10 +67,14 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     checkRequestStrings(req.params);
   });
   requireRouteAccess(app);
+  const { access, clock } = opts;
+  const onRefusal = registerAuditTrail(app, { audit: access.audit, clock, log: opts.log, stats: access.auditStats });
+  const keys = registerAuthentication(app, { keys: access.apiKeys, openAccess: access.openAccess, metricsAuth: access.metricsAuth, clock, stats: access.stats, onRefusal });
   registerHealthRoutes(app, opts);
   registerMetricsRoutes(app, opts);
   registerAlertRoutes(app, opts);
   registerNotificationRoutes(app, opts);
   registerStorageRoutes(app, opts);
+  registerAccessRoutes(app, { apiKeys: access.apiKeys, tokens: access.tokens, audit: access.audit, clock, keyRevoked: keys.forget, keyCreated: keys.keyCreated });
   return app;
 }

@@ -1,5 +1,6 @@
 // What the HTTP API needs from storage. The API depends on these, never on storage/ directly.
 import type { Labels } from "@vigil/shared";
+import type { Principal, Role } from "./access.js";
 
 export interface HostView {
   name: string;
@@ -271,4 +272,96 @@ export interface StorageView {
 export interface StorageStatsReader {
   /** Measures now: sizes from the catalog, counts from a scan of the tiers' block rows (not their data). */
   read(nowMs: number): Promise<StorageView>;
+}
+
+// --- Access: API keys, agent tokens and the audit log (README "Access control").
+
+/** An API key as listed: never its secret, which is shown once at creation. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** Why a request's key was not accepted (also the `reason` label of the failure counter). */
+export type AuthFailure = "missing" | "malformed" | "unknown" | "expired" | "revoked";
+
+export type KeyCheck =
+  | { ok: true; principal: Principal & { keyId: string }; expiresAtMs: number | null }
+  | { ok: false; reason: Exclude<AuthFailure, "missing">; keyId?: string; name?: string };
+
+export interface NewApiKey {
+  name: string;
+  role: Role;
+  expiresAtMs: number | null;
+  createdBy: string;
+}
+
+export interface ApiKeys {
+  /** The new key's secret is in `key`, returned this once. A name in use by an active key is a CONFLICT. */
+  create(k: NewApiKey): Promise<{ key: string; view: ApiKeyView }>;
+  list(): Promise<ApiKeyView[]>;
+  /** By name or id; false when no active key matches. */
+  revoke(nameOrId: string): Promise<boolean>;
+  authenticate(key: string, nowMs: number): Promise<KeyCheck>;
+  /** Whether any key is active (not revoked, not expired): the loopback open-access default ends with the first. */
+  anyActive(nowMs: number): Promise<boolean>;
+}
+
+export interface AgentTokenView {
+  id: string;
+  name: string;
+  anyHost: boolean;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface AgentTokens {
+  create(name: string, anyHost: boolean): Promise<{ token: string; id: string }>;
+  list(): Promise<AgentTokenView[]>;
+  revoke(nameOrId: string): Promise<boolean>;
+}
+
+/** The outcome of a call as the audit log keeps it. */
+export type AuditOutcome = "ok" | "denied" | "refused" | "failed";
+
+export interface AuditEntry {
+  timeMs: number;
+  /** The key's name, or null for a caller without a valid key. */
+  actor: string | null;
+  role: Role | null;
+  keyId: string | null;
+  /** "POST /api/v1/silences", or "authenticate" for a refused key. */
+  action: string;
+  target: string | null;
+  address: string;
+  outcome: AuditOutcome;
+  status: number;
+  detail: string | null;
+}
+
+export interface AuditView extends Omit<AuditEntry, "timeMs"> {
+  id: string;
+  time: string;
+}
+
+export interface AuditQuery {
+  limit: number;
+  /** Entries older than this id (the previous page's `next`). */
+  before?: string;
+  sinceMs?: number;
+  actor?: string;
+  outcome?: AuditOutcome;
+}
+
+export interface AuditLog {
+  record(e: AuditEntry): Promise<void>;
+  /** Newest first; `next` is the cursor of the following page, null at the end. */
+  list(q: AuditQuery): Promise<{ entries: AuditView[]; next: string | null }>;
 }

@@ -26,6 +26,7 @@ export interface StorageOptions {
   ingest: { maxQueuedRows: number; writerConnections: number };
   /** Retention, compaction, block precision, and the space the database may use (null: the volume's). */
   storage: LifecycleSettings & { volumeSizeBytes: number | null };
+  api: { auditRetentionMs: number };
 }
 
 // Connections for everything but the sample writer (API reads, series, hosts, alerting, notifications, maintenance).
@@ -57,6 +58,7 @@ export async function openStorage(opts: StorageOptions, log: Logger, clock: Cloc
         writerConnections: opts.ingest.writerConnections,
         lifecycle: opts.storage,
         stats: { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, volumeSizeBytes: opts.storage.volumeSizeBytes },
+        auditRetentionMs: opts.api.auditRetentionMs,
       },
     );
     return {

@@ -67,6 +67,36 @@ export interface AgentTokensTable {
   last_used_at: NullableTimestamp;
 }
 
+export interface ApiKeysTable {
+  /** The key's public part. */
+  id: string;
+  name: string;
+  role: "viewer" | "operator" | "admin";
+  hash: Buffer;
+  created_at: DefaultTimestamp;
+  created_by: string;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<Int8>;
+  time: Timestamp;
+  /** The key's name; null when the caller was not authenticated. */
+  actor: string | null;
+  role: string | null;
+  key_id: string | null;
+  /** "METHOD /route/pattern", or "authenticate" for a refused key. */
+  action: string;
+  target: string | null;
+  address: string;
+  /** ok, denied (401/403), refused (other 4xx), failed (5xx). */
+  outcome: string;
+  status: number;
+  detail: string | null;
+}
+
 export interface CheckResultsTable {
   time: Timestamp;
   host_id: number;
@@ -197,6 +227,8 @@ export interface Database {
   series: SeriesTable;
   samples: SamplesTable;
   agent_tokens: AgentTokensTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
   check_results: CheckResultsTable;
   check_state: CheckStateTable;
   alerts: AlertsTable;

@@ -3,12 +3,14 @@
 // bundle.
 import type { Kysely } from "kysely";
 import type { Clock, Logger } from "@vigil/shared";
-import type { MetricsReader, Readiness, StorageStatsReader } from "../api/ports.js";
+import type { ApiKeys, AuditLog, MetricsReader, Readiness, StorageStatsReader } from "../api/ports.js";
 import type { IngestStorage } from "../ingest/ports.js";
 import type { MaintenanceStore } from "../maintenance/ports.js";
 import type { NotifyStateStore, OutboxStorage } from "../notify/ports.js";
 import type { AlertStorage } from "../rules/ports.js";
 import { AlertStore } from "./alert-store.js";
+import { ApiKeyStore } from "./api-key-store.js";
+import { AuditStore } from "./audit-store.js";
 import { registerHost } from "./host-store.js";
 import { PostgresMetricsReader } from "./metrics-reader.js";
 import { NotifyStore } from "./notify-store.js";
@@ -36,6 +38,9 @@ export interface Stores {
   ingest: IngestStore;
   /** Agent tokens: ingest authenticates agents with them, the token CLI manages them. */
   tokens: TokenStore;
+  /** API keys: the HTTP API authenticates callers with them; the apikey CLI and admin routes manage them. */
+  apiKeys: ApiKeys;
+  audit: AuditLog;
   reader: MetricsReader;
   readiness: Readiness;
   alerts: AlertStorage;
@@ -63,6 +68,8 @@ export interface StoresOptions {
   writerConnections: number;
   lifecycle: LifecycleSettings;
   stats: StorageStatsOptions;
+  /** How long audit log entries are kept. */
+  auditRetentionMs: number;
 }
 
 export function createStores({ db, kind, partitions, clock, log }: StoresBase, opts: StoresOptions): Stores {
@@ -83,6 +90,8 @@ export function createStores({ db, kind, partitions, clock, log }: StoresBase, o
       close: () => writer.close(),
     },
     tokens: new TokenStore(db),
+    apiKeys: new ApiKeyStore(db),
+    audit: new AuditStore(db, clock, opts.auditRetentionMs),
     reader: new PostgresMetricsReader(db, opts.lifecycle.retention, clock, reportCorrupt),
     readiness: new StorageReadiness(db),
     alerts: new AlertStore(db),

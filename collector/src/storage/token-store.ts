@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { CollectorError, CollectorErrors } from "../errors.js";
+import type { AgentTokens, AgentTokenView } from "../api/ports.js";
 import type { AgentAuthenticator, AuthResult } from "../ingest/ports.js";
 import type { Database } from "./schema.js";
 
@@ -9,16 +10,7 @@ const TOKEN = /^vgl_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
-export interface TokenInfo {
-  id: string;
-  name: string;
-  anyHost: boolean;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
-
-export class TokenStore implements AgentAuthenticator {
+export class TokenStore implements AgentAuthenticator, AgentTokens {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Creates a token; the secret is returned once and never stored. */
@@ -29,13 +21,13 @@ export class TokenStore implements AgentAuthenticator {
     try {
       await this.db.insertInto("agent_tokens").values({ id, name, hash: sha256(token), any_host: anyHost }).execute();
     } catch (err) {
-      if ((err as { code?: string }).code === "23505") throw new CollectorError(CollectorErrors.BAD_CONFIG, `a token named ${JSON.stringify(name)} exists already; revoke it first`);
+      if ((err as { code?: string }).code === "23505") throw new CollectorError(CollectorErrors.CONFLICT, `name: a token named ${JSON.stringify(name)} exists already; revoke it first`);
       throw err;
     }
     return { token, id };
   }
 
-  async list(): Promise<TokenInfo[]> {
+  async list(): Promise<AgentTokenView[]> {
     const rows = await this.db.selectFrom("agent_tokens").select(["id", "name", "any_host", "created_at", "revoked_at", "last_used_at"]).orderBy("name").execute();
     return rows.map((r) => ({
       id: r.id,

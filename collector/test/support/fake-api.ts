@@ -5,9 +5,14 @@ import pino from "pino";
 import type { FastifyInstance } from "fastify";
 import { ManualClock, type Labels } from "@vigil/shared";
 import { Registry } from "prom-client";
+import { newAuditStats } from "../../src/api/audit-trail.js";
+import { newAccessStats } from "../../src/api/authenticate.js";
 import { buildHttpServer, type QueryLimits } from "../../src/api/http-server.js";
 import type {
+  AgentTokens,
   AlertingApi,
+  ApiKeys,
+  AuditEntry,
   HostView,
   MetricsReader,
   NotificationsApi,
@@ -128,6 +133,8 @@ export interface TestApi {
   clock: ManualClock;
   /** Every log line the server wrote (level warn and above reach it). */
   logs: Record<string, unknown>[];
+  /** What the server wrote to the audit log. */
+  audit: AuditEntry[];
 }
 
 export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new FakeReader(), storageStats = new FakeStorageStats(storageView())): Promise<TestApi> {
@@ -139,6 +146,7 @@ export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new
     },
   });
   const clock = new ManualClock(NOW);
+  const audit: AuditEntry[] = [];
   const app = buildHttpServer({
     reader,
     alerting: unused<AlertingApi>("alerting"),
@@ -147,8 +155,18 @@ export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new
     storageStats,
     selfMetrics: new Registry(),
     limits,
+    // Open access, as on loopback before any key exists; the audit log is kept in memory.
+    access: {
+      apiKeys: unused<ApiKeys>("apiKeys"),
+      tokens: unused<AgentTokens>("tokens"),
+      audit: { record: async (e) => void audit.push(e), list: async () => ({ entries: [], next: null }) },
+      openAccess: "always",
+      metricsAuth: false,
+      stats: newAccessStats(),
+      auditStats: newAuditStats(),
+    },
     clock,
     log: pino({ level: "info" }, sink),
   });
-  return { app, reader, storageStats, clock, logs };
+  return { app, reader, storageStats, clock, logs, audit };
 }
