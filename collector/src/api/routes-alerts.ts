@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { parseDuration, type Clock } from "@vigil/shared";
 import { badParam, CollectorError, CollectorErrors } from "../errors.js";
 import { textProblem } from "../text-input.js";
+import { actorName } from "./authenticate.js";
 import { optionalString, parseTime } from "./params.js";
 import type { AlertingApi, EventsPageQuery } from "./ports.js";
 
@@ -112,7 +113,7 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
     app.post(`/api/v1/alerts/:id/${action}`, { config: { access: "operator" } }, async (req) => {
       const id = (req.params as { id: string }).id;
       const b = bodyOf(req.body as Body);
-      const who = by(b);
+      const who = actorName(req, by(b));
       if (action === "ack") await alerting.acknowledge(id, who, text(b, "comment", "", { max: TEXT_LIMITS.comment, multiline: true }));
       else if (action === "unack") await alerting.unacknowledge(id, who);
       else await alerting.resolve(id, who);
@@ -128,9 +129,10 @@ export function registerAlertRoutes(app: FastifyInstance, { alerting, clock }: {
     const b = bodyOf(req.body as Body);
     const { startsAt, endsAt } = silenceTimes(b, clock.now());
     const comment = text(b, "comment", "", { max: TEXT_LIMITS.comment, multiline: true });
-    const createdBy = text(b, "createdBy", "api", { max: TEXT_LIMITS.by, nonEmpty: true });
+    const createdBy = actorName(req, text(b, "createdBy", "api", { max: TEXT_LIMITS.by, nonEmpty: true }));
     // Matchers are checked by alerting, like a rule's (count, names, values, patterns): 400 naming matchers.NAME.
     const s = await alerting.createSilence({ matchers: b.matchers, startsAt, endsAt, comment, createdBy });
+    req.auditTarget = s.id;
     return reply.status(201).send(s);
   });
 
