@@ -5,6 +5,7 @@ import { Redactor, VigilError } from "@vigil/shared";
 import { ApiClient, baseUrl, DEFAULT_URL } from "./client.js";
 import { ackCommand, notifyTestCommand, resolveCommand, silenceCommand, silencesCommand, unackCommand, unsilenceCommand } from "./commands-actions.js";
 import { alertsCommand, hostsCommand, queryCommand } from "./commands-api.js";
+import { auditCommand } from "./commands-audit.js";
 import { Options, type Command, type OptionSpec } from "./command.js";
 import { CliError, UsageError, type CliIo } from "./io.js";
 import { rulesCheckCommand } from "./rules-check.js";
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   silencesCommand,
   unsilenceCommand,
   notifyTestCommand,
+  auditCommand,
   rulesCheckCommand,
   rulesTestCommand,
 ];
