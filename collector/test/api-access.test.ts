@@ -4,7 +4,7 @@
 // the routes the server registers, so a new route missing from it fails here.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -116,6 +116,18 @@ test("the role table lists exactly the routes the server registers", async () =>
   assert.deepEqual(names, Object.keys(ROLE_TABLE).sort(), "a route is missing from the role table (or the table names one that is gone)");
   for (const r of registered) assert.equal(r.access, ROLE_TABLE[`${r.method} ${r.url}`], `${r.method} ${r.url} declares ${r.access}`);
   await api.app.close();
+});
+
+test("README's role table says what the role table says", () => {
+  const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Access control"), readme.indexOf("## Error codes"));
+  const documented: Record<string, string> = {};
+  for (const row of section.split("\n").filter((l) => /^\| `/.test(l))) {
+    const [routes, role] = row.split(" | ") as [string, string];
+    const access = role.startsWith("public;") ? "metrics" : role.replace(/ \|$/, "");
+    for (const m of routes.matchAll(/`([A-Z]+ [^`]+)`/g)) documented[m[1]!] = access;
+  }
+  assert.deepEqual(documented, ROLE_TABLE);
 });
 
 for (const kind of ["pglite", "postgres"] as const) {
