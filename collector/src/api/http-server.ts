@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
 import { requireRouteAccess } from "./access.js";
 import { answerClientError, answerError, answerNotFound } from "./error-answers.js";
+import { registerOpenApi } from "./openapi.js";
 import { checkRequestStrings } from "./params.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
 import { registerHealthRoutes } from "./routes-health.js";
@@ -49,11 +51,19 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     checkRequestStrings(req.query);
     checkRequestStrings(req.params);
   });
+  // Routes declare their parameters, bodies and answers as zod schemas (the OpenAPI document is made from them).
+  // Answers are checked against theirs when compiling; at run time they are sent as they are.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app);
   requireRouteAccess(app);
-  registerHealthRoutes(app, opts);
-  registerMetricsRoutes(app, opts);
-  registerAlertRoutes(app, opts);
-  registerNotificationRoutes(app, opts);
-  registerStorageRoutes(app, opts);
+  // In a plugin, so that the routes are added after the OpenAPI plugin has loaded and sees them.
+  void app.register(async (api) => {
+    registerHealthRoutes(api, opts);
+    registerMetricsRoutes(api, opts);
+    registerAlertRoutes(api, opts);
+    registerNotificationRoutes(api, opts);
+    registerStorageRoutes(api, opts);
+  });
   return app;
 }
