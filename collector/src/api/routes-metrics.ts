@@ -117,62 +117,62 @@ export function registerMetricsRoutes(app: FastifyInstance, opts: { reader: Metr
       },
     },
     async (req, reply) => {
-    const q = req.query;
-    const now = clock.now();
-    const deadlineMs = now + limits.timeoutMs;
-    const { metric, host } = q;
-    const matchers = parseMatchers(q);
-    const agg = q.agg ?? "avg";
-    const endMs = parseTime("end", q.end, now, now);
-    const startMs = parseTime("start", q.start, now, Math.max(MIN_TIME_MS, endMs - 3_600_000));
-    if (startMs > endMs) throw badParam("start", "must not be after end");
-    const rangeMs = endMs - startMs;
-    const stepMs = parseStep(q.step, defaultStep(rangeMs), rangeMs);
-    // Points are the multiples of the step in [start, end].
-    const steps = Math.max(1, Math.floor(endMs / stepMs) - Math.ceil(startMs / stepMs) + 1);
-    if (steps > MAX_POINTS_PER_SERIES) {
-      throw tooLarge(`step: ${fmt(steps)} steps per series, over the limit of ${fmt(MAX_POINTS_PER_SERIES)}: use a step of at least ${Math.ceil(rangeMs / (MAX_POINTS_PER_SERIES - 1) / 1000)}s`);
-    }
+      const q = req.query;
+      const now = clock.now();
+      const deadlineMs = now + limits.timeoutMs;
+      const { metric, host } = q;
+      const matchers = parseMatchers(q);
+      const agg = q.agg ?? "avg";
+      const endMs = parseTime("end", q.end, now, now);
+      const startMs = parseTime("start", q.start, now, Math.max(MIN_TIME_MS, endMs - 3_600_000));
+      if (startMs > endMs) throw badParam("start", "must not be after end");
+      const rangeMs = endMs - startMs;
+      const stepMs = parseStep(q.step, defaultStep(rangeMs), rangeMs);
+      // Points are the multiples of the step in [start, end].
+      const steps = Math.max(1, Math.floor(endMs / stepMs) - Math.ceil(startMs / stepMs) + 1);
+      if (steps > MAX_POINTS_PER_SERIES) {
+        throw tooLarge(`step: ${fmt(steps)} steps per series, over the limit of ${fmt(MAX_POINTS_PER_SERIES)}: use a step of at least ${Math.ceil(rangeMs / (MAX_POINTS_PER_SERIES - 1) / 1000)}s`);
+      }
 
-    const maxCandidates = limits.maxSeries * CANDIDATES_PER_SERIES;
-    const sel = await reader.selectSeries({ metric, host, exact: matchers.exact, accept: matchers.accept, maxSeries: limits.maxSeries, maxCandidates, deadlineMs });
-    if (sel.overflow === "series") {
-      throw tooLarge(`more than ${fmt(limits.maxSeries)} series match, over the limit of ${fmt(limits.maxSeries)} series (api.max_series): add host= or label matchers`);
-    }
-    if (sel.overflow === "candidates") {
-      throw tooLarge(`${metric} has more than ${fmt(maxCandidates)} series to test against the matchers (${CANDIDATES_PER_SERIES} × api.max_series): add host= or exact label matchers`);
-    }
-    const points = sel.series.length * steps;
-    if (points > limits.maxPoints) {
-      throw tooLarge(
-        `the answer would hold up to ${fmt(points)} points (${fmt(sel.series.length)} series × ${fmt(steps)} steps), over the limit of ${fmt(limits.maxPoints)} points (api.max_points): narrow the range or the matchers, or use a longer step`,
-      );
-    }
-    const samples = reader.estimateRead(sel.series, { startMs, endMs, stepMs });
-    if (samples > limits.maxSamples) {
-      throw tooLarge(`the query would read about ${fmt(samples)} stored samples, over the limit of ${fmt(limits.maxSamples)} (api.max_samples): narrow the range or the matchers`);
-    }
-    const release = points > HEAVY_POINTS || samples > HEAVY_SAMPLES ? gate.tryEnter() : () => {};
-    if (!release) {
-      throw new CollectorError(CollectorErrors.BUSY, `${limits.maxHeavyQueries} heavy queries are running already (api.max_heavy_queries): retry shortly`);
-    }
-    // The whole answer, however slowly the client reads it, must be sent by the deadline.
-    const cutOff = setTimeout(() => reply.raw.destroy(), Math.max(0, deadlineMs - clock.now()));
-    reply.raw.once("close", () => {
-      clearTimeout(cutOff);
-      release();
-    });
-    try {
-      const body = await rangeAnswer(reader.readRange(sel.series, { startMs, endMs, stepMs, agg, deadlineMs }), (err) => {
-        logCutShort(req.log, err);
-        reply.raw.destroy();
+      const maxCandidates = limits.maxSeries * CANDIDATES_PER_SERIES;
+      const sel = await reader.selectSeries({ metric, host, exact: matchers.exact, accept: matchers.accept, maxSeries: limits.maxSeries, maxCandidates, deadlineMs });
+      if (sel.overflow === "series") {
+        throw tooLarge(`more than ${fmt(limits.maxSeries)} series match, over the limit of ${fmt(limits.maxSeries)} series (api.max_series): add host= or label matchers`);
+      }
+      if (sel.overflow === "candidates") {
+        throw tooLarge(`${metric} has more than ${fmt(maxCandidates)} series to test against the matchers (${CANDIDATES_PER_SERIES} × api.max_series): add host= or exact label matchers`);
+      }
+      const points = sel.series.length * steps;
+      if (points > limits.maxPoints) {
+        throw tooLarge(
+          `the answer would hold up to ${fmt(points)} points (${fmt(sel.series.length)} series × ${fmt(steps)} steps), over the limit of ${fmt(limits.maxPoints)} points (api.max_points): narrow the range or the matchers, or use a longer step`,
+        );
+      }
+      const samples = reader.estimateRead(sel.series, { startMs, endMs, stepMs });
+      if (samples > limits.maxSamples) {
+        throw tooLarge(`the query would read about ${fmt(samples)} stored samples, over the limit of ${fmt(limits.maxSamples)} (api.max_samples): narrow the range or the matchers`);
+      }
+      const release = points > HEAVY_POINTS || samples > HEAVY_SAMPLES ? gate.tryEnter() : () => {};
+      if (!release) {
+        throw new CollectorError(CollectorErrors.BUSY, `${limits.maxHeavyQueries} heavy queries are running already (api.max_heavy_queries): retry shortly`);
+      }
+      // The whole answer, however slowly the client reads it, must be sent by the deadline.
+      const cutOff = setTimeout(() => reply.raw.destroy(), Math.max(0, deadlineMs - clock.now()));
+      reply.raw.once("close", () => {
+        clearTimeout(cutOff);
+        release();
       });
-      return reply.type("application/json; charset=utf-8").send(body);
-    } catch (err) {
-      clearTimeout(cutOff);
-      release();
-      throw err;
-    }
+      try {
+        const body = await rangeAnswer(reader.readRange(sel.series, { startMs, endMs, stepMs, agg, deadlineMs }), (err) => {
+          logCutShort(req.log, err);
+          reply.raw.destroy();
+        });
+        return reply.type("application/json; charset=utf-8").send(body);
+      } catch (err) {
+        clearTimeout(cutOff);
+        release();
+        throw err;
+      }
     },
   );
 }
