@@ -110,6 +110,7 @@ const errorCode = (json: unknown) => (json as { error?: { code?: string } }).err
 
 test("the role table lists exactly the routes the server registers", async () => {
   const api = await testApi();
+  await api.app.ready();
   const registered = api.app.routeTable.filter((r) => !PUBLIC_PREFIXES.some((p) => r.url.startsWith(p)));
   for (const r of api.app.routeTable) if (PUBLIC_PREFIXES.some((p) => r.url.startsWith(p))) assert.equal(r.access, "public", `${r.method} ${r.url}`);
   const names = registered.map((r) => `${r.method} ${r.url}`).sort();

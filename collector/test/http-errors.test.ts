@@ -5,7 +5,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
+import { z } from "zod";
 import { CollectorErrors } from "../src/errors.js";
+import { wholeNumber } from "../src/api/request-schemas.js";
 import { testApi, type TestApi } from "./support/fake-api.js";
 
 const CODES = new Set<string>(Object.values(CollectorErrors));
@@ -22,19 +24,23 @@ describe("HTTP error answers", () => {
   before(async () => {
     api = await testApi();
     // A route with a schema, as routes may have: its validation errors must look like ours.
-    api.app.get("/test/schema", { config: { access: "public" }, schema: { querystring: { type: "object", properties: { n: { type: "integer" } } } } }, async () => ({ ok: true }));
+    api.app.get("/test/schema", { config: { access: "public" }, schema: { querystring: z.object({ n: wholeNumber(10, 1, "n") }) } }, async () => ({ ok: true }));
     await api.app.ready();
   });
   after(() => api.app.close());
 
-  const cases: { what: string; method: "GET" | "POST" | "DELETE"; url: string; body?: string; type?: string; status: number; code: string; message?: RegExp }[] = [
+  const cases: { what: string; method: "GET" | "POST" | "PUT" | "DELETE"; url: string; body?: string; type?: string; status: number; code: string; message?: RegExp }[] = [
     { what: "unknown route", method: "GET", url: "/api/v1/nope", status: 404, code: "VGL_ERR_NOT_FOUND", message: /^path: no API route GET "\/api\/v1\/nope"$/ },
     { what: "wrong method", method: "DELETE", url: "/api/v1/hosts", status: 405, code: "VGL_ERR_METHOD_NOT_ALLOWED", message: /^method: DELETE is not allowed/ },
-    { what: "body too large", method: "POST", url: "/api/v1/silences", body: JSON.stringify({ c: "x".repeat(1_100_000) }), type: "application/json", status: 413, code: "VGL_ERR_BODY_TOO_LARGE", message: /^body: larger than the limit of 1048576 bytes$/ },
+    { what: "body too large (a silence)", method: "POST", url: "/api/v1/silences", body: JSON.stringify({ c: "x".repeat(20_000) }), type: "application/json", status: 413, code: "VGL_ERR_BODY_TOO_LARGE", message: /^body: larger than the limit of 16384 bytes$/ },
+    { what: "body too large (a rule)", method: "PUT", url: "/api/v1/rules/r", body: JSON.stringify({ c: "x".repeat(300_000) }), type: "application/json", status: 413, code: "VGL_ERR_BODY_TOO_LARGE", message: /^body: larger than the limit of 262144 bytes$/ },
+    { what: "body too large (the server's limit)", method: "POST", url: "/api/v1/receivers/r/test", body: JSON.stringify({ c: "x".repeat(1_100_000) }), type: "application/json", status: 413, code: "VGL_ERR_BODY_TOO_LARGE", message: /^body: larger than the limit of 1048576 bytes$/ },
     { what: "unsupported content type", method: "POST", url: "/api/v1/silences", body: "a=b", type: "text/plain", status: 415, code: "VGL_ERR_UNSUPPORTED_MEDIA_TYPE", message: /^content-type: "text\/plain"/ },
     { what: "malformed JSON", method: "POST", url: "/api/v1/silences", body: '{"matchers":', type: "application/json", status: 400, code: "VGL_ERR_BAD_JSON", message: /^body: not valid JSON$/ },
     { what: "empty JSON body", method: "POST", url: "/api/v1/silences", body: "", type: "application/json", status: 400, code: "VGL_ERR_BAD_JSON" },
-    { what: "schema validation", method: "GET", url: "/test/schema?n=x", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^n: must be integer$/ },
+    { what: "schema validation", method: "GET", url: "/test/schema?n=x", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^n: expected a whole number from 1 to 10, got "x"$/ },
+    { what: "a body that is not an object", method: "POST", url: "/api/v1/silences", body: "[1]", type: "application/json", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^body: expected a JSON object$/ },
+    { what: "a body field of the wrong type", method: "POST", url: "/api/v1/alerts/a/ack", body: '{"by":5}', type: "application/json", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^by: expected a string$/ },
     { what: "NUL in a query parameter", method: "GET", url: "/api/v1/series?host=a%00b", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^host: contains the control character U\+0000$/ },
     { what: "escape in a path parameter", method: "GET", url: "/api/v1/hosts/a%1Bb/checks", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^host: contains the control character U\+001B$/ },
     { what: "control character in a parameter name", method: "GET", url: "/api/v1/series?a%0Ab=1", status: 400, code: "VGL_ERR_BAD_PARAM", message: /^"a\\nb": not a valid parameter name$/ },

@@ -3,9 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
-import { VigilError } from "./errors.js";
-
-export const SETTINGS_ERROR = "VGL_ERR_BAD_CONFIG";
+import { SharedErrors, VigilError } from "./errors.js";
 
 export interface SettingSpec {
   /** Dotted key in the file, e.g. "spool.max_bytes". */
@@ -49,17 +47,17 @@ function readFile(path: string, required: boolean): Obj {
     text = readFileSync(path, "utf8");
   } catch (err) {
     if (!required && (err as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new VigilError(SETTINGS_ERROR, `${path}: cannot read config file: ${(err as Error).message}`);
+    throw new VigilError(SharedErrors.BAD_CONFIG, `${path}: cannot read config file: ${(err as Error).message}`);
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : "";
-    throw new VigilError(SETTINGS_ERROR, `${path}: invalid YAML${where}: ${(err as Error).message.split("\n")[0]}`);
+    throw new VigilError(SharedErrors.BAD_CONFIG, `${path}: invalid YAML${where}: ${(err as Error).message.split("\n")[0]}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new VigilError(SETTINGS_ERROR, `${path}: expected a mapping of settings at the top level`);
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new VigilError(SharedErrors.BAD_CONFIG, `${path}: expected a mapping of settings at the top level`);
   return doc as Obj;
 }
 
@@ -106,5 +104,5 @@ export function loadSettings<S extends z.ZodTypeAny>(schema: S, specs: readonly 
     const from = originOf(origin, issue.path) ?? (input.file ? `in ${input.file}` : undefined);
     return `${key || "(top level)"}: ${issue.message}${from ? ` (${from})` : ""}`;
   });
-  throw new VigilError(SETTINGS_ERROR, [...problems, ...lines].join("\n"));
+  throw new VigilError(SharedErrors.BAD_CONFIG, [...problems, ...lines].join("\n"));
 }

@@ -5,28 +5,7 @@
 import { maxHeaderSize, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { CollectorError, CollectorErrors, type CollectorErrorCode } from "../errors.js";
-
-const STATUS: Partial<Record<CollectorErrorCode, number>> = {
-  [CollectorErrors.BAD_PARAM]: 400,
-  [CollectorErrors.BAD_REQUEST]: 400,
-  [CollectorErrors.BAD_JSON]: 400,
-  [CollectorErrors.UNAUTHORIZED]: 401,
-  [CollectorErrors.FORBIDDEN]: 403,
-  [CollectorErrors.NOT_FOUND]: 404,
-  [CollectorErrors.METHOD_NOT_ALLOWED]: 405,
-  [CollectorErrors.REQUEST_TIMEOUT]: 408,
-  [CollectorErrors.CONFLICT]: 409,
-  [CollectorErrors.BODY_TOO_LARGE]: 413,
-  [CollectorErrors.UNSUPPORTED_MEDIA_TYPE]: 415,
-  [CollectorErrors.LIMIT_EXCEEDED]: 422,
-  [CollectorErrors.BUSY]: 429,
-  [CollectorErrors.HEADERS_TOO_LARGE]: 431,
-  [CollectorErrors.INTERNAL]: 500,
-  [CollectorErrors.STORAGE_UNAVAILABLE]: 503,
-  [CollectorErrors.WRITE_QUEUE_CLOSED]: 503,
-  [CollectorErrors.QUERY_TIMEOUT]: 503,
-};
+import { CollectorError, CollectorErrors, httpStatusOf, type CollectorErrorCode } from "../errors.js";
 
 /** Seconds a client told to come back (429) should wait. */
 const RETRY_AFTER_S = 2;
@@ -43,16 +22,18 @@ interface Answer {
 function fastifyAnswer(err: FastifyError, req: FastifyRequest, bodyLimit: number): Answer | null {
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { code: CollectorErrors.BODY_TOO_LARGE, message: `body: larger than the limit of ${bodyLimit} bytes` };
+      // The route's own limit where it sets one (README "HTTP API"), else the server's.
+      return { code: CollectorErrors.BODY_TOO_LARGE, message: `body: larger than the limit of ${req.routeOptions.bodyLimit ?? bodyLimit} bytes` };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return { code: CollectorErrors.UNSUPPORTED_MEDIA_TYPE, message: `content-type: ${JSON.stringify(req.headers["content-type"] ?? "")} is not accepted; send application/json` };
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return { code: CollectorErrors.BAD_JSON, message: "body: not valid JSON" };
     case "FST_ERR_VALIDATION": {
-      // Route schemas: name the field ("limit", "matchers.host"), else the part of the request ("body").
+      // Route schemas (zod issues, as fastify-type-provider-zod reports them): name the field ("limit",
+      // "matchers.host"), else the part of the request ("body").
       const v = err.validation?.[0];
-      const field = v?.instancePath ? v.instancePath.slice(1).replaceAll("/", ".") : (err.validationContext ?? "request");
+      const field = v?.instancePath.slice(1).replaceAll("/", ".") || (err.validationContext ?? "request");
       return { code: CollectorErrors.BAD_PARAM, message: `${field}: ${v?.message ?? err.message}` };
     }
     case "FST_ERR_MAX_PARAM_LENGTH":
@@ -76,14 +57,14 @@ function storageUnreachable(err: { code?: unknown; message?: unknown }): boolean
 function send(reply: FastifyReply, a: Answer): FastifyReply {
   if (a.code === CollectorErrors.BUSY) reply.header("retry-after", String(RETRY_AFTER_S));
   return reply
-    .status(STATUS[a.code] ?? 500)
+    .status(httpStatusOf(a.code) ?? 500)
     .type("application/json; charset=utf-8")
     .send({ error: { code: a.code, message: a.message } });
 }
 
 /** The answer to anything a route or fastify throws; unexpected errors are logged here, once. */
 export function answerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply, bodyLimit: number): FastifyReply {
-  if (err instanceof CollectorError && STATUS[err.code as CollectorErrorCode] !== undefined && err.code !== CollectorErrors.INTERNAL) {
+  if (err instanceof CollectorError && httpStatusOf(err.code) !== undefined && err.code !== CollectorErrors.INTERNAL) {
     return send(reply, { code: err.code as CollectorErrorCode, message: err.message });
   }
   const known = err instanceof CollectorError ? null : fastifyAnswer(err, req, bodyLimit);
@@ -113,16 +94,17 @@ export function answerNotFound(app: FastifyInstance, req: FastifyRequest, reply:
  */
 export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === "ECONNRESET" || socket.destroyed) return;
-  const a: Answer & { status: number } =
+  const a: Answer =
     err.code === "HPE_HEADER_OVERFLOW"
-      ? { status: 431, code: CollectorErrors.HEADERS_TOO_LARGE, message: `headers: larger than the limit of ${maxHeaderSize} bytes (URL included)` }
+      ? { code: CollectorErrors.HEADERS_TOO_LARGE, message: `headers: larger than the limit of ${maxHeaderSize} bytes (URL included)` }
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? { status: 408, code: CollectorErrors.REQUEST_TIMEOUT, message: "request: not received in time" }
-        : { status: 400, code: CollectorErrors.BAD_REQUEST, message: "request: not valid HTTP/1.1" };
+        ? { code: CollectorErrors.REQUEST_TIMEOUT, message: "request: not received in time" }
+        : { code: CollectorErrors.BAD_REQUEST, message: "request: not valid HTTP/1.1" };
+  const status = httpStatusOf(a.code) ?? 400;
   const body = JSON.stringify({ error: { code: a.code, message: a.message } });
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

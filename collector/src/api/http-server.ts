@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import type { Clock, Logger } from "@vigil/shared";
 import { requireRouteAccess } from "./access.js";
 import { registerAuditTrail, type AuditStats } from "./audit-trail.js";
 import { registerAuthentication, type AccessStats, type OpenAccess } from "./authenticate.js";
 import { answerClientError, answerError, answerNotFound } from "./error-answers.js";
+import { registerOpenApi } from "./openapi.js";
 import { checkRequestStrings } from "./params.js";
 import { registerAccessRoutes } from "./routes-access.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
@@ -66,15 +68,23 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     checkRequestStrings(req.query);
     checkRequestStrings(req.params);
   });
+  // Routes declare their parameters, bodies and answers as zod schemas (the OpenAPI document is made from them).
+  // Answers are checked against theirs when compiling; at run time they are sent as they are.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app);
   requireRouteAccess(app);
   const { access, clock } = opts;
   const onRefusal = registerAuditTrail(app, { audit: access.audit, clock, log: opts.log, stats: access.auditStats });
   const keys = registerAuthentication(app, { keys: access.apiKeys, openAccess: access.openAccess, metricsAuth: access.metricsAuth, clock, stats: access.stats, onRefusal });
-  registerHealthRoutes(app, opts);
-  registerMetricsRoutes(app, opts);
-  registerAlertRoutes(app, opts);
-  registerNotificationRoutes(app, opts);
-  registerStorageRoutes(app, opts);
-  registerAccessRoutes(app, { apiKeys: access.apiKeys, tokens: access.tokens, audit: access.audit, clock, keyRevoked: keys.forget, keyCreated: keys.keyCreated });
+  // In a plugin, so that the routes are added after the OpenAPI plugin has loaded and sees them.
+  void app.register(async (api) => {
+    registerHealthRoutes(api, opts);
+    registerMetricsRoutes(api, opts);
+    registerAlertRoutes(api, opts);
+    registerNotificationRoutes(api, opts);
+    registerStorageRoutes(api, opts);
+    registerAccessRoutes(api, { apiKeys: access.apiKeys, tokens: access.tokens, audit: access.audit, clock, keyRevoked: keys.forget, keyCreated: keys.keyCreated });
+  });
   return app;
 }

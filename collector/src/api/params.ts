@@ -1,9 +1,6 @@
 import { formatDuration, parseDuration, type Labels } from "@vigil/shared";
 import { compileLabelMatchers, matcherPatternProblem, parseMatcherClause } from "@vigil/shared/label-matchers";
 import { badParam } from "../errors.js";
-import type { Aggregation } from "./ports.js";
-
-const AGGS: readonly Aggregation[] = ["avg", "min", "max", "last", "sum", "count"];
 
 /** Times the API accepts: 1970-01-01 to 9999-12-31 (what an RFC 3339 year holds; Postgres stores all of it). */
 export const MIN_TIME_MS = 0;
@@ -18,13 +15,14 @@ const MAX_MATCHERS = 32;
 // C0 controls and DEL: never part of a host, metric, label or time, and NUL is refused by Postgres text.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-const describe = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s);
+/** A value quoted back in a message, cut short when long. */
+export const quoted = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
 /** Checks the query or path parameters of a request before any route sees them: no control characters, bounded lengths. */
 export function checkRequestStrings(params: unknown): void {
   if (typeof params !== "object" || params === null) return;
   for (const [name, raw] of Object.entries(params)) {
-    if (CONTROL.test(name) || name.length > MAX_NAME_CHARS) throw badParam(describe(name), "not a valid parameter name");
+    if (CONTROL.test(name) || name.length > MAX_NAME_CHARS) throw badParam(quoted(name), "not a valid parameter name");
     for (const v of Array.isArray(raw) ? raw : [raw]) {
       if (typeof v !== "string") continue;
       const c = CONTROL.exec(v);
@@ -49,7 +47,7 @@ export function checkTime(param: string, ms: number): number {
 export function parseTime(param: string, text: string | undefined, nowMs: number, fallback: number): number {
   if (text === undefined || text === "") return fallback;
   const s = text.trim();
-  const expected = `expected unix seconds, RFC 3339 or a relative time like "-1h", got ${describe(text)}`;
+  const expected = `expected unix seconds, RFC 3339 or a relative time like "-1h", got ${quoted(text)}`;
   if (s === "now") return nowMs;
   const rel = /^(?:now)?-(.+)$/.exec(s);
   if (rel) {
@@ -78,27 +76,12 @@ export function parseStep(text: string | undefined, fallback: number, rangeMs: n
     try {
       ms = parseDuration(text, "step");
     } catch {
-      throw badParam("step", `expected a duration like "15s" or a number of seconds, got ${describe(text)}`);
+      throw badParam("step", `expected a duration like "15s" or a number of seconds, got ${quoted(text)}`);
     }
   }
-  if (!(ms >= 1000)) throw badParam("step", `must be at least 1s, got ${describe(text)}`);
-  if (ms > Math.max(rangeMs, 1000)) throw badParam("step", `must not be longer than the range (${formatDuration(rangeMs) || "0s"}), got ${describe(text)}`);
+  if (!(ms >= 1000)) throw badParam("step", `must be at least 1s, got ${quoted(text)}`);
+  if (ms > Math.max(rangeMs, 1000)) throw badParam("step", `must not be longer than the range (${formatDuration(rangeMs) || "0s"}), got ${quoted(text)}`);
   return ms;
-}
-
-export function parseAgg(text: string | undefined): Aggregation {
-  if (text === undefined || text === "") return "avg";
-  if ((AGGS as readonly string[]).includes(text)) return text as Aggregation;
-  throw badParam("agg", `expected one of ${AGGS.join(", ")}, got ${describe(text)}`);
-}
-
-/** `limit`: a whole number from 1 to `max`. */
-export function parseLimit(query: Record<string, unknown>, fallback: number, max: number): number {
-  const text = optionalString(query, "limit");
-  if (text === undefined) return fallback;
-  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= max)) throw badParam("limit", `expected a whole number from 1 to ${max}, got ${describe(text)}`);
-  return n;
 }
 
 export interface QueryMatchers {
@@ -131,18 +114,4 @@ export function parseMatchers(query: Record<string, unknown>): QueryMatchers {
     if (c.exact !== null && c.exact !== "" && !c.negate) exact[name] = c.exact;
   }
   return { exact, accept: compileLabelMatchers(patterns) };
-}
-
-export function requireString(query: Record<string, unknown>, param: string): string {
-  const v = query[param];
-  if (Array.isArray(v)) throw badParam(param, "must be given once");
-  if (typeof v !== "string" || v === "") throw badParam(param, "is required");
-  return v;
-}
-
-export function optionalString(query: Record<string, unknown>, param: string): string | undefined {
-  const v = query[param];
-  if (v === undefined || v === "") return undefined;
-  if (typeof v !== "string") throw badParam(param, "must be given once");
-  return v;
 }

@@ -3,11 +3,11 @@
 // path ("route.routes[1].group_wait: ...") so a bad file can be fixed without guessing.
 import { z } from "zod";
 import { VigilError, formatDuration, zBoolean, zDuration } from "@vigil/shared";
+import { CollectorErrors } from "../../errors.js";
 import { patternProblem } from "../../rules/matchers.js";
 import { show } from "../../rules/rule-schema.js";
 import type { Matchers } from "../../rules/types.js";
 
-export const POLICY_CONFIG_ERROR = "VGL_ERR_BAD_CONFIG";
 /** `escalation: none` switches escalation off for a route (only tier 0: the route's receivers). */
 export const NO_ESCALATION = "none";
 /** `group_by: ["..."]` groups by every label (one group per alert). */
@@ -126,7 +126,7 @@ export interface PolicyProblem {
 
 export class PolicyConfigError extends VigilError {
   constructor(readonly problems: PolicyProblem[]) {
-    super(POLICY_CONFIG_ERROR, problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join("\n"));
+    super(CollectorErrors.BAD_CONFIG, problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join("\n"));
     this.name = "PolicyConfigError";
   }
 }

@@ -3,9 +3,10 @@
 // Pure and clock-driven: alert events in, `tick()` out; the caller delivers, deduplicates and persists.
 import { randomUUID } from "node:crypto";
 import { VigilError, type Clock, type Labels } from "@vigil/shared";
+import { CollectorErrors } from "../../errors.js";
 import type { AlertEvent, AlertInstance } from "../../rules/types.js";
 import type { Notification } from "../types.js";
-import { POLICY_CONFIG_ERROR, type PolicyConfig } from "./config.js";
+import type { PolicyConfig } from "./config.js";
 import { evaluateGroup, newGroup, pruneGroup, type GroupState } from "./group.js";
 import { Router } from "./router.js";
 
@@ -95,7 +96,7 @@ export class NotificationPolicy {
   }
 
   private load(s: PolicySnapshot): void {
-    if (s.version !== 1) throw new VigilError(POLICY_CONFIG_ERROR, `notification policy snapshot: unsupported version ${JSON.stringify(s.version)}`);
+    if (s.version !== 1) throw new VigilError(CollectorErrors.BAD_CONFIG, `notification policy snapshot: unsupported version ${JSON.stringify(s.version)}`);
     const snap = structuredClone(s);
     for (const a of snap.alerts) this.alerts.set(a.id, a);
     // Groups of routes that no longer exist are dropped; their alerts are re-routed below like new ones.
