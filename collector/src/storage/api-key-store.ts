@@ -1,18 +1,18 @@
 // API keys: vgk_<public id>_<secret>. The id finds the row; only a SHA-256 of the whole key is stored, compared in
 // constant time (as agent tokens are). A revoked or expired key keeps its row, so the audit log's names stay explained.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Role } from "../api/access.js";
 import type { ApiKeys, ApiKeyView, KeyCheck, NewApiKey } from "../api/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { Database } from "./schema.js";
+import { revokeByNameOrId, sha256 } from "./secret-rows.js";
 
 const KEY = /^vgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 /** last_used_at is written at most this often per key: not a database write per request. */
 const LAST_USED_EVERY_MS = 60_000;
 const MAX_LAST_USED_TRACKED = 10_000;
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export class ApiKeyStore implements ApiKeys {
@@ -42,13 +42,7 @@ export class ApiKeyStore implements ApiKeys {
   }
 
   async revoke(nameOrId: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable("api_keys")
-      .set({ revoked_at: new Date() })
-      .where((eb) => eb.or([eb("name", "=", nameOrId), eb("id", "=", nameOrId)]))
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    return revokeByNameOrId(this.db, "api_keys", nameOrId);
   }
 
   async authenticate(key: string, nowMs: number): Promise<KeyCheck> {

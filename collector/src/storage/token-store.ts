@@ -1,14 +1,14 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { AgentTokens, AgentTokenView } from "../api/ports.js";
 import type { AgentAuthenticator, AuthResult } from "../ingest/ports.js";
 import type { Database } from "./schema.js";
+import { revokeByNameOrId, sha256 } from "./secret-rows.js";
 
 // vgl_<public id>_<secret>: the id finds the row, the secret is checked against a hash in constant time.
 const TOKEN = /^vgl_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
 export class TokenStore implements AgentAuthenticator, AgentTokens {
   constructor(private readonly db: Kysely<Database>) {}
@@ -41,13 +41,7 @@ export class TokenStore implements AgentAuthenticator, AgentTokens {
 
   /** Revokes by name or id; revoked rows stay for the audit trail (the name can be reused after). */
   async revoke(nameOrId: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable("agent_tokens")
-      .set({ revoked_at: new Date() })
-      .where((eb) => eb.or([eb("name", "=", nameOrId), eb("id", "=", nameOrId)]))
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    return revokeByNameOrId(this.db, "agent_tokens", nameOrId);
   }
 
   async authenticate(token: string | undefined): Promise<AuthResult> {
