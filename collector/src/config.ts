@@ -49,6 +49,12 @@ const schema = z
       .refine((u) => URL.canParse(u), "not a valid URL (percent-encode special characters in the password)")
       .optional(),
     wait_for_db: zWaitForDb.optional(),
+    // State shared between collectors (rate-limit counters): Redis, when set.
+    redis_url: z
+      .string()
+      .regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL")
+      .refine((u) => URL.canParse(u), "not a valid URL (percent-encode special characters in the password)")
+      .optional(),
     log_level: zLogLevel.default("info"),
     insecure_no_auth: zBoolean.default(false),
     rules_dir: z.string().min(1).optional(),
@@ -110,6 +116,15 @@ const schema = z
         // Access control (README "Access control").
         metrics_auth: zBoolean.default(false),
         audit_retention: zDuration(DAY_MS, 10 * 365 * DAY_MS).default("1y"),
+        // Calls per window: per API key, and per address for calls without a valid key (README "Rate limits").
+        rate_limit: z
+          .object({
+            max: zInteger(1, 1_000_000_000).default(600),
+            anonymous_max: zInteger(1, 1_000_000_000).default(120),
+            window: zDuration(1000, DAY_MS).default("1m"),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
@@ -131,6 +146,8 @@ export interface CollectorConfig {
   databaseUrl?: string;
   /** Where databaseUrl came from, for messages: "DATABASE_URL" or "database_url in FILE". */
   databaseUrlFrom?: string;
+  /** Redis for state shared between collectors (rate limits); absent: kept in this process. */
+  redisUrl?: string;
   /** Retry an unreachable database at start this long (Infinity: until stopped; 0: fail at once). */
   waitForDbMs: number;
   logLevel: string;
@@ -162,6 +179,7 @@ export interface CollectorConfig {
     /** /metrics needs a viewer key (when keys are on). */
     metricsAuth: boolean;
     auditRetentionMs: number;
+    rateLimit: { max: number; anonymousMax: number; windowMs: number };
   };
   storage: LifecycleConfig;
 }
@@ -188,6 +206,9 @@ const SPECS: readonly SettingSpec[] = [
   { key: "tls.key", flag: "tls-key", env: "VIGIL_TLS_KEY", type: "string" },
   { key: "tls.client_ca", flag: "tls-client-ca", env: "VIGIL_TLS_CLIENT_CA", type: "string" },
   { key: "ingest.max_future_skew", flag: "max-future-skew", env: "VIGIL_MAX_FUTURE_SKEW", type: "string" },
+  { key: "redis_url", env: "REDIS_URL", type: "string" },
+  { key: "api.rate_limit.max", env: "VIGIL_API_RATE_LIMIT_MAX", type: "string" },
+  { key: "api.rate_limit.anonymous_max", env: "VIGIL_API_RATE_LIMIT_ANONYMOUS_MAX", type: "string" },
 ];
 
 export const USAGE = `Usage: vigil-collector [serve] [options]
@@ -252,6 +273,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
     dataDir: s.data_dir,
     databaseUrl: s.database_url,
     databaseUrlFrom: s.database_url ? databaseUrlFrom(env, file) : undefined,
+    redisUrl: s.redis_url,
     waitForDbMs: s.wait_for_db ?? (underSystemd(env) ? Number.POSITIVE_INFINITY : 0),
     logLevel: s.log_level,
     insecureNoAuth: s.insecure_no_auth,
@@ -290,6 +312,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
       timeoutMs: s.api.query_timeout,
       metricsAuth: s.api.metrics_auth,
       auditRetentionMs: s.api.audit_retention,
+      rateLimit: { max: s.api.rate_limit.max, anonymousMax: s.api.rate_limit.anonymous_max, windowMs: s.api.rate_limit.window },
     },
   };
 }

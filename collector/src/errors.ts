@@ -18,6 +18,7 @@ export const COLLECTOR_ERROR_CATALOGUE = {
   BODY_TOO_LARGE: { code: "VGL_ERR_BODY_TOO_LARGE", http: 413, meaning: "the body is over the route's limit" },
   UNSUPPORTED_MEDIA_TYPE: { code: "VGL_ERR_UNSUPPORTED_MEDIA_TYPE", http: 415, meaning: "the body is not application/json" },
   LIMIT_EXCEEDED: { code: "VGL_ERR_LIMIT_EXCEEDED", http: 422, meaning: "the request is over a documented bound, named in the message" },
+  RATE_LIMITED: { code: "VGL_ERR_RATE_LIMITED", http: 429, meaning: "more calls than api.rate_limit allows, per API key (or per address without one); retry after Retry-After seconds" },
   BUSY: { code: "VGL_ERR_BUSY", http: 429, meaning: "too many expensive requests at once; retry after Retry-After seconds" },
   HEADERS_TOO_LARGE: { code: "VGL_ERR_HEADERS_TOO_LARGE", http: 431, meaning: "the request's headers and URL are over 16 KiB" },
   INTERNAL: { code: "VGL_ERR_INTERNAL", http: 500, meaning: "an unexpected failure, logged with the request id" },

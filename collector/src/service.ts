@@ -6,6 +6,8 @@ import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/sha
 import { newAuditStats } from "./api/audit-trail.js";
 import { accessAnnouncement, newAccessStats, openAccessFor } from "./api/authenticate.js";
 import { buildHttpServer } from "./api/http-server.js";
+import { newRateLimitStats } from "./api/rate-limit.js";
+import { connectRedis } from "./cluster/redis.js";
 import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
@@ -137,7 +139,10 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const openAccess = openAccessFor(config.httpListen.host, config.insecureNoAuth);
   const accessStats = newAccessStats();
   const auditStats = newAuditStats();
-  registerAccessMetrics(selfMetrics, accessStats, auditStats);
+  const rateLimitStats = newRateLimitStats();
+  const redisStats = { errors: 0 };
+  registerAccessMetrics(selfMetrics, accessStats, auditStats, rateLimitStats, redisStats);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log.child({ component: "redis" }), redisStats) : null;
   const access = accessAnnouncement(openAccess, await storage.apiKeys.anyActive(clock.now()));
   if (access.warn) log.warn(access.message);
   else log.info(access.message);
@@ -149,7 +154,10 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     storageStats: storage.stats,
     selfMetrics,
     limits: config.api,
-    access: { apiKeys: storage.apiKeys, tokens: storage.tokens, audit: storage.audit, openAccess, metricsAuth: config.api.metricsAuth, stats: accessStats, auditStats },
+    access: { apiKeys: storage.apiKeys, tokens: storage.tokens, audit: storage.audit, openAccess, metricsAuth: config.api.metricsAuth, stats: accessStats,
+      auditStats,
+      rateLimit: { limits: config.api.rateLimit, redis, stats: rateLimitStats },
+    },
     clock,
     log: log.child({ component: "api" }),
   });
@@ -159,6 +167,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const grpcAddress = formatHostPort({ host: config.grpcListen.host, port: grpc.port });
   const httpUrl = `http://${formatHostPort({ host: config.httpListen.host === "0.0.0.0" ? "127.0.0.1" : config.httpListen.host, port: httpPort })}`;
   log.info({ http: httpUrl, grpc: grpcAddress, tls: tls ? (tls.clientCa ? "mtls" : "tls") : "off", auth: config.insecureNoAuth ? "off" : "token" }, "collector listening");
+  log.info({ rateLimit: config.api.rateLimit, counters: redis ? "redis" : "this process" }, "HTTP API rate limits");
 
   return {
     httpUrl,
@@ -173,6 +182,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       await alerting.stop();
       await notifications.stop();
       await http.close();
+      redis?.disconnect();
       await storage.close();
     },
   };

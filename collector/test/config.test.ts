@@ -77,11 +77,11 @@ test("check-config prints every secret as [redacted], including values *_env key
         },
       }),
     );
-    const env = { DATABASE_URL: "postgres://vigil:db-secret-9@db:5432/v", PD_KEY_9: "pd-secret-9", VIGIL_WAIT_FOR_DB: "forever" };
+    const env = { DATABASE_URL: "postgres://vigil:db-secret-9@db:5432/v", REDIS_URL: "redis://:redis-secret-9@cache:6379/0", PD_KEY_9: "pd-secret-9", VIGIL_WAIT_FOR_DB: "forever" };
     const config = load(["--config", file], env);
     const redactor = configRedactor(config, env);
     const printed = JSON.stringify(printableConfig(config, redactor));
-    for (const s of ["slack-secret-9", "wh-secret-9", "q-secret-9", "hdr-secret-9", "db-secret-9"]) assert.ok(!printed.includes(s), `${s}: ${printed}`);
+    for (const s of ["slack-secret-9", "wh-secret-9", "q-secret-9", "hdr-secret-9", "db-secret-9", "redis-secret-9"]) assert.ok(!printed.includes(s), `${s}: ${printed}`);
     assert.match(printed, /"waitForDbMs":"forever"/);
     assert.match(printed, /postgres:\/\/vigil:\[redacted\]@db:5432\/v/);
     assert.equal(redactor.text("key pd-secret-9"), "key [redacted]");
@@ -128,6 +128,26 @@ test("storage lifecycle settings: retention per tier with overrides, each checke
     assert.throws(() => withStorage(`  retention: { raw: 10m }`), /storage\.retention\.raw: must be between 1h and/);
     assert.throws(() => withStorage(`  retention: { 5m: 1d }`), /storage\.retention\.5m: unknown setting/);
     assert.throws(() => withStorage(`  value_bits: 60`), /storage\.value_bits: must be between 8 and 52, got 60/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("api.rate_limit: per key and per address, bounded; redis_url must be a redis URL", () => {
+  const c = load([]);
+  assert.deepEqual(c.api.rateLimit, { max: 600, anonymousMax: 120, windowMs: 60_000 });
+  assert.equal(c.redisUrl, undefined);
+  assert.equal(load([], { REDIS_URL: "" }).redisUrl, undefined, "an empty REDIS_URL is unset");
+  assert.deepEqual(load([], { VIGIL_API_RATE_LIMIT_MAX: "50", VIGIL_API_RATE_LIMIT_ANONYMOUS_MAX: "5" }).api.rateLimit, { max: 50, anonymousMax: 5, windowMs: 60_000 });
+  assert.throws(() => load([], { VIGIL_API_RATE_LIMIT_MAX: "0" }), /api\.rate_limit\.max: must be between 1 and/);
+  assert.throws(() => load([], { REDIS_URL: "http://cache:6379" }), /redis_url: expected a redis:\/\/ or rediss:\/\/ URL/);
+  const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+  try {
+    const file = join(dir, "c.yaml");
+    writeFileSync(file, "api:\n  rate_limit: { window: 10s, burst: 3 }\n");
+    assert.throws(() => load(["--config", file]), /api\.rate_limit.*burst/);
+    writeFileSync(file, "api:\n  rate_limit: { window: 0s }\n");
+    assert.throws(() => load(["--config", file]), /api\.rate_limit\.window/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -76,6 +76,9 @@ export async function startCollector(opts: {
   args?: string[];
   /** Token auth on (default off: most tests are not about auth). */
   auth?: boolean;
+  /** API rate limits as configured (default: out of reach, and counted in the process, not in CI's Redis). */
+  rateLimits?: boolean;
+  env?: NodeJS.ProcessEnv;
 }): Promise<CollectorProc> {
   const args = [
     ...(opts.auth ? [] : ["--insecure-no-auth"]),
@@ -84,7 +87,8 @@ export async function startCollector(opts: {
     ...(opts.dataDir ? ["--data-dir", opts.dataDir] : []),
     ...(opts.args ?? []),
   ];
-  const p = start(COLLECTOR_BIN, args, { DATABASE_URL: opts.databaseUrl ?? "" });
+  const limits = opts.rateLimits ? {} : { REDIS_URL: "", VIGIL_API_RATE_LIMIT_MAX: "1000000000", VIGIL_API_RATE_LIMIT_ANONYMOUS_MAX: "1000000000" };
+  const p = start(COLLECTOR_BIN, args, { DATABASE_URL: opts.databaseUrl ?? "", ...limits, ...opts.env });
   const l = await p.waitForLog((x) => x.msg === "collector listening", 60_000);
   return { ...p, httpUrl: String(l.http), grpcAddress: String(l.grpc) };
 }

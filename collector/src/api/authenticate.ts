@@ -1,6 +1,7 @@
 // Authentication and authorization of HTTP API calls (README "Access control"). Two root hooks:
-// - onRequest: the caller's `Authorization: Bearer` key is resolved to a principal (or a reason it is not one). It
-//   refuses nothing, so the rate limiter, which runs next, can count refused callers by address.
+// - onRequest: the caller's `Authorization: Bearer` key is resolved to a principal (or a reason it is not one); while
+//   access is open a call without a key gets the open principal. It refuses nothing, so the rate limiter, which runs
+//   next, can count refused callers by address.
 // - preParsing: the route's access is enforced: 401 naming why the key is not accepted, 403 naming the role needed.
 // A verified key is remembered for a few seconds (bounded), so a dashboard's polls cost no database read each.
 import { createHash } from "node:crypto";
@@ -98,9 +99,13 @@ export function registerAuthentication(app: FastifyInstance, opts: Authenticatio
   }
 
   app.addHook("onRequest", async (req) => {
+    // Public routes need no caller: /healthz answers even while the database (and so the key table) is down.
+    if (routeNeeds(req.routeOptions.config.access, opts.metricsAuth) === "public") return;
     const header = req.headers.authorization;
     if (header === undefined) {
-      req.authFailure = { reason: "missing", keyId: null, name: null };
+      // While access is open a call without a key is the open principal from the start: rate-limited as a caller.
+      if (await openNow(opts.clock.now())) req.principal = OPEN_PRINCIPAL;
+      else req.authFailure = { reason: "missing", keyId: null, name: null };
       return;
     }
     const m = header.length <= MAX_HEADER ? /^Bearer +(\S+) *$/i.exec(header) : null;
@@ -118,15 +123,11 @@ export function registerAuthentication(app: FastifyInstance, opts: Authenticatio
     if (needed === "public") return;
     if (!req.principal) {
       const failure = req.authFailure ?? { reason: "missing" as const, keyId: null, name: null };
-      if (failure.reason === "missing" && (await openNow(opts.clock.now()))) {
-        req.principal = OPEN_PRINCIPAL;
-      } else {
-        count(failure.reason);
-        const message = `${MESSAGES[failure.reason]}${failure.keyId ? ` (key ${failure.keyId}${failure.name ? `, ${failure.name}` : ""})` : ""}`;
-        opts.onRefusal({ req, status: 401, reason: failure.reason, message, keyId: failure.keyId, name: failure.name });
-        reply.header("www-authenticate", `Bearer realm="vigil"`);
-        throw new CollectorError(CollectorErrors.UNAUTHORIZED, message);
-      }
+      count(failure.reason);
+      const message = `${MESSAGES[failure.reason]}${failure.keyId ? ` (key ${failure.keyId}${failure.name ? `, ${failure.name}` : ""})` : ""}`;
+      opts.onRefusal({ req, status: 401, reason: failure.reason, message, keyId: failure.keyId, name: failure.name });
+      reply.header("www-authenticate", `Bearer realm="vigil"`);
+      throw new CollectorError(CollectorErrors.UNAUTHORIZED, message);
     }
     const principal = req.principal;
     if (!roleAtLeast(principal.role, needed)) {

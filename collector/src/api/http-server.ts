@@ -7,6 +7,7 @@ import { registerAuditTrail, type AuditStats } from "./audit-trail.js";
 import { registerAuthentication, type AccessStats, type OpenAccess } from "./authenticate.js";
 import { answerClientError, answerError, answerNotFound } from "./error-answers.js";
 import { registerOpenApi } from "./openapi.js";
+import { registerRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { checkRequestStrings } from "./params.js";
 import { registerAccessRoutes } from "./routes-access.js";
 import { registerAlertRoutes } from "./routes-alerts.js";
@@ -43,6 +44,7 @@ export interface AccessOptions {
   metricsAuth: boolean;
   stats: AccessStats;
   auditStats: AuditStats;
+  rateLimit: Pick<RateLimitOptions, "limits" | "redis" | "stats">;
 }
 
 /** Largest request body: rules, silences and acks are small JSON documents. */
@@ -77,7 +79,8 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   const { access, clock } = opts;
   const onRefusal = registerAuditTrail(app, { audit: access.audit, clock, log: opts.log, stats: access.auditStats });
   const keys = registerAuthentication(app, { keys: access.apiKeys, openAccess: access.openAccess, metricsAuth: access.metricsAuth, clock, stats: access.stats, onRefusal });
-  // In a plugin, so that the routes are added after the OpenAPI plugin has loaded and sees them.
+  registerRateLimit(app, { ...access.rateLimit, metricsAuth: access.metricsAuth, clock });
+  // In a plugin, so that the routes are added after the OpenAPI and rate-limit plugins have loaded and see them.
   void app.register(async (api) => {
     registerHealthRoutes(api, opts);
     registerMetricsRoutes(api, opts);

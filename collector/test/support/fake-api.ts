@@ -7,6 +7,7 @@ import { ManualClock, type Labels } from "@vigil/shared";
 import { Registry } from "prom-client";
 import { newAuditStats } from "../../src/api/audit-trail.js";
 import { newAccessStats } from "../../src/api/authenticate.js";
+import { newRateLimitStats, type RateLimits, type RateLimitStats } from "../../src/api/rate-limit.js";
 import { buildHttpServer, type QueryLimits } from "../../src/api/http-server.js";
 import type {
   AgentTokens,
@@ -135,9 +136,18 @@ export interface TestApi {
   logs: Record<string, unknown>[];
   /** What the server wrote to the audit log. */
   audit: AuditEntry[];
+  rateLimitStats: RateLimitStats;
 }
 
-export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new FakeReader(), storageStats = new FakeStorageStats(storageView())): Promise<TestApi> {
+/** Rate limits out of reach: most tests are not about them (api-rate-limit.test.ts is). */
+const NO_RATE_LIMITS: RateLimits = { max: 1e9, anonymousMax: 1e9, windowMs: 60_000 };
+
+export async function testApi(
+  limits: QueryLimits = DEFAULT_LIMITS,
+  reader = new FakeReader(),
+  storageStats = new FakeStorageStats(storageView()),
+  rateLimits = NO_RATE_LIMITS,
+): Promise<TestApi> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -147,6 +157,7 @@ export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new
   });
   const clock = new ManualClock(NOW);
   const audit: AuditEntry[] = [];
+  const rateLimitStats = newRateLimitStats();
   const app = buildHttpServer({
     reader,
     alerting: unused<AlertingApi>("alerting"),
@@ -164,9 +175,10 @@ export async function testApi(limits: QueryLimits = DEFAULT_LIMITS, reader = new
       metricsAuth: false,
       stats: newAccessStats(),
       auditStats: newAuditStats(),
+      rateLimit: { limits: rateLimits, redis: null, stats: rateLimitStats },
     },
     clock,
     log: pino({ level: "info" }, sink),
   });
-  return { app, reader, storageStats, clock, logs, audit };
+  return { app, reader, storageStats, clock, logs, audit, rateLimitStats };
 }
