@@ -72,7 +72,10 @@ const CASES: Case[] = [
   { what: "wrong method", call: (ctx) => ctx.http("DELETE", "/api/v1/hosts"), status: 405, code: "VGL_ERR_METHOD_NOT_ALLOWED" },
   {
     what: "a body over the limit",
-    call: (ctx) => ctx.http("POST", "/api/v1/silences", JSON.stringify({ comment: "x".repeat(2 * 1024 * 1024) }), { "content-type": "application/json" }),
+    // Announced, not sent: the collector answers from Content-Length and closes. A body it has not read makes that close
+    // a TCP reset, which can discard the answer before the client reads it (fetch failed so on CI): a client's race.
+    call: (ctx) =>
+      rawRequest(ctx, `POST /api/v1/silences HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`),
     status: 413,
     code: "VGL_ERR_BODY_TOO_LARGE",
   },
