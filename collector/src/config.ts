@@ -35,6 +35,13 @@ const zMetricPattern = z
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9_.:*-]+$/, "expected a metric name pattern: letters, digits, _ . : - and * (any run of characters)");
+/** A browser origin as the Origin header carries it: scheme, host and port, nothing else. */
+const zOrigin = z
+  .string()
+  .max(300)
+  .refine((o) => URL.canParse(o) && new URL(o).origin === o && /^https?:$/.test(new URL(o).protocol), {
+    message: "expected an origin: http(s)://host[:port], no path or trailing slash",
+  });
 /** Mantissa bits kept for non-integer values in compacted blocks (README "Storage": the relative error bound). */
 const DEFAULT_VALUE_BITS = 52;
 
@@ -70,6 +77,8 @@ const schema = z
       .object({ cert: z.string().optional(), key: z.string().optional(), client_ca: z.string().optional() })
       .strict()
       .default({}),
+    // HTTPS for the HTTP API (README "Transport security").
+    http_tls: z.object({ cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).strict().default({}),
     ingest: z
       .object({
         max_future_skew: zDuration(1000, 86_400_000).default("5m"),
@@ -125,12 +134,17 @@ const schema = z
           })
           .strict()
           .default({}),
+        // Browser pages on other origins allowed to call the API; none: no CORS headers, browsers refuse them.
+        cors: z.object({ origins: z.array(zOrigin).max(100).default([]) }).strict().default({}),
       })
       .strict()
       .default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if ((c.http_tls.cert === undefined) !== (c.http_tls.key === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["http_tls", "cert"], message: "http_tls.cert and http_tls.key go together" });
+    }
     if ((c.tls.cert === undefined) !== (c.tls.key === undefined)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tls", "cert"], message: "tls.cert and tls.key go together" });
     }
@@ -158,6 +172,8 @@ export interface CollectorConfig {
   receivers: ReceiverConfig[];
   notificationPolicy: PolicyConfig;
   tls: { cert?: string; key?: string; clientCa?: string };
+  /** HTTPS for the API when both are set. */
+  httpTls: { cert?: string; key?: string };
   ingest: {
     maxFutureSkewMs: number;
     maxQueuedRows: number;
@@ -180,6 +196,8 @@ export interface CollectorConfig {
     metricsAuth: boolean;
     auditRetentionMs: number;
     rateLimit: { max: number; anonymousMax: number; windowMs: number };
+    /** Origins whose pages may call the API (CORS); empty: none. */
+    corsOrigins: string[];
   };
   storage: LifecycleConfig;
 }
@@ -205,6 +223,9 @@ const SPECS: readonly SettingSpec[] = [
   { key: "tls.cert", flag: "tls-cert", env: "VIGIL_TLS_CERT", type: "string" },
   { key: "tls.key", flag: "tls-key", env: "VIGIL_TLS_KEY", type: "string" },
   { key: "tls.client_ca", flag: "tls-client-ca", env: "VIGIL_TLS_CLIENT_CA", type: "string" },
+  { key: "http_tls.cert", flag: "http-tls-cert", env: "VIGIL_HTTP_TLS_CERT", type: "string" },
+  { key: "http_tls.key", flag: "http-tls-key", env: "VIGIL_HTTP_TLS_KEY", type: "string" },
+  { key: "api.cors.origins", env: "VIGIL_API_CORS_ORIGINS", type: "list" },
   { key: "ingest.max_future_skew", flag: "max-future-skew", env: "VIGIL_MAX_FUTURE_SKEW", type: "string" },
   { key: "redis_url", env: "REDIS_URL", type: "string" },
   { key: "api.rate_limit.max", env: "VIGIL_API_RATE_LIMIT_MAX", type: "string" },
@@ -230,6 +251,7 @@ Settings come from the config file (YAML), environment variables and flags; flag
   --rules-dir DIR           alert rule files, YAML (VIGIL_RULES_DIR); reloaded on change and on SIGHUP
   --tls-cert PATH --tls-key PATH   serve gRPC over TLS (VIGIL_TLS_CERT, VIGIL_TLS_KEY)
   --tls-client-ca PATH      require agent client certificates signed by this CA: mTLS (VIGIL_TLS_CLIENT_CA)
+  --http-tls-cert PATH --http-tls-key PATH   serve the HTTP API over HTTPS (VIGIL_HTTP_TLS_CERT, VIGIL_HTTP_TLS_KEY)
   --max-future-skew DUR     reject batches stamped further ahead than this (VIGIL_MAX_FUTURE_SKEW; default 5m)
   --log-level LEVEL         trace|debug|info|warn|error (VIGIL_LOG_LEVEL; default info)
   --role ROLE --expires DUR apikey create: the key's role, and its lifetime (default: never expires)
@@ -283,6 +305,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
     receivers: s.notifications.receivers,
     notificationPolicy: policyOf(s.notifications),
     tls: { cert: s.tls.cert, key: s.tls.key, clientCa: s.tls.client_ca },
+    httpTls: { cert: s.http_tls.cert, key: s.http_tls.key },
     ingest: {
       maxFutureSkewMs: s.ingest.max_future_skew,
       maxQueuedRows: s.ingest.max_queued_rows,
@@ -313,6 +336,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
       metricsAuth: s.api.metrics_auth,
       auditRetentionMs: s.api.audit_retention,
       rateLimit: { max: s.api.rate_limit.max, anonymousMax: s.api.rate_limit.anonymous_max, windowMs: s.api.rate_limit.window },
+      corsOrigins: s.api.cors.origins,
     },
   };
 }
@@ -333,6 +357,8 @@ export function parseCollectorCommand(argv: string[], env: NodeJS.ProcessEnv): C
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "tls-client-ca": { type: "string" },
+        "http-tls-cert": { type: "string" },
+        "http-tls-key": { type: "string" },
         "max-future-skew": { type: "string" },
         "wait-for-db": { type: "string" },
         name: { type: "string" },

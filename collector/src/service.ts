@@ -1,10 +1,9 @@
 // The composition root: every part of the collector is wired here, and nowhere else (storage builds its own stores).
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { formatHostPort, systemClock, type Clock, type Logger } from "@vigil/shared";
 import { newAuditStats } from "./api/audit-trail.js";
-import { accessAnnouncement, newAccessStats, openAccessFor } from "./api/authenticate.js";
+import { accessAnnouncement, isLoopbackHost, newAccessStats, openAccessFor } from "./api/authenticate.js";
 import { buildHttpServer } from "./api/http-server.js";
 import { newRateLimitStats } from "./api/rate-limit.js";
 import { connectRedis } from "./cluster/redis.js";
@@ -18,6 +17,7 @@ import { startNotifications } from "./notify/pipeline.js";
 import { Alerting } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
 import { openStorage } from "./storage/open.js";
+import { readKeyPair, readPemFile } from "./tls-files.js";
 import type { SamplePoint } from "./rules/types.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAccessMetrics } from "./telemetry/access-metrics.js";
@@ -46,7 +46,12 @@ const CHECK_STATUS = ["healthy", "degraded", "unhealthy"] as const;
 function loadTls(config: CollectorConfig): GrpcTls | undefined {
   const { cert, key, clientCa } = config.tls;
   if (!cert || !key) return undefined;
-  return { cert: readFileSync(cert), key: readFileSync(key), clientCa: clientCa ? readFileSync(clientCa) : undefined };
+  return { ...readKeyPair("tls", cert, key), clientCa: clientCa ? readPemFile(clientCa, "tls.client_ca") : undefined };
+}
+
+function loadHttpTls(config: CollectorConfig): { cert: Buffer; key: Buffer } | null {
+  const { cert, key } = config.httpTls;
+  return cert && key ? readKeyPair("http_tls", cert, key) : null;
 }
 
 /** A batch's points as alert evaluation takes them: only those of metrics some rule watches, the rest cost nothing. */
@@ -60,6 +65,7 @@ function watchedPoints(b: CommittedBatch, watches: (metric: string) => boolean):
 
 export async function startCollector({ config, log, clock = systemClock }: CollectorServiceOptions): Promise<CollectorService> {
   const tls = loadTls(config);
+  const httpTls = loadHttpTls(config);
   const storage = await openStorage(config, log, clock);
   const storageLog = log.child({ component: "storage" });
   // The storage figures after each maintenance run: for /metrics, and as the collector's own series for alert rules.
@@ -73,6 +79,9 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
 
   if (config.insecureNoAuth) log.warn("INSECURE: --insecure-no-auth is set; any agent that can reach the gRPC port may write data");
   if (!tls) log.warn({ grpc: formatHostPort(config.grpcListen) }, "gRPC ingest is plaintext; set tls.cert and tls.key for TLS");
+  if (!httpTls && !isLoopbackHost(config.httpListen.host)) {
+    log.warn({ http: formatHostPort(config.httpListen) }, "HTTP API is plaintext off loopback: API keys cross the network readable; set http_tls.cert and http_tls.key for HTTPS");
+  }
   const redactor = configRedactor(config);
   const notifications = await startNotifications({ outbox: storage.outbox, state: storage.notifyState, config, clock, log, redact: (text) => redactor.text(text) });
   const alerting = new Alerting({
@@ -158,6 +167,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       auditStats,
       rateLimit: { limits: config.api.rateLimit, redis, stats: rateLimitStats },
     },
+    transport: { tls: httpTls, corsOrigins: config.api.corsOrigins },
     clock,
     log: log.child({ component: "api" }),
   });
@@ -165,8 +175,8 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const httpPort = (http.server.address() as { port: number }).port;
 
   const grpcAddress = formatHostPort({ host: config.grpcListen.host, port: grpc.port });
-  const httpUrl = `http://${formatHostPort({ host: config.httpListen.host === "0.0.0.0" ? "127.0.0.1" : config.httpListen.host, port: httpPort })}`;
-  log.info({ http: httpUrl, grpc: grpcAddress, tls: tls ? (tls.clientCa ? "mtls" : "tls") : "off", auth: config.insecureNoAuth ? "off" : "token" }, "collector listening");
+  const httpUrl = `${httpTls ? "https" : "http"}://${formatHostPort({ host: config.httpListen.host === "0.0.0.0" ? "127.0.0.1" : config.httpListen.host, port: httpPort })}`;
+  log.info({ http: httpUrl, grpc: grpcAddress, tls: tls ? (tls.clientCa ? "mtls" : "tls") : "off", httpTls: httpTls ? "on" : "off", auth: config.insecureNoAuth ? "off" : "token" }, "collector listening");
   log.info({ rateLimit: config.api.rateLimit, counters: redis ? "redis" : "this process" }, "HTTP API rate limits");
 
   return {

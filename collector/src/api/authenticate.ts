@@ -161,11 +161,15 @@ export function actorName(req: FastifyRequest, fromClient: string): string {
   return req.principal?.keyId ? req.principal.name : fromClient;
 }
 
+/** Whether a listen address is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** The default access for the HTTP listen address: open on loopback until a key exists, else keys required. */
 export function openAccessFor(httpHost: string, insecureNoAuth: boolean): OpenAccess {
   if (insecureNoAuth) return "always";
-  const loopback = httpHost === "localhost" || httpHost === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(httpHost);
-  return loopback ? "until-first-key" : "never";
+  return isLoopbackHost(httpHost) ? "until-first-key" : "never";
 }
 
 /** What the collector says at start about who may call its API. */

@@ -15,6 +15,7 @@ import { registerHealthRoutes } from "./routes-health.js";
 import { registerNotificationRoutes } from "./routes-notifications.js";
 import { registerMetricsRoutes, type QueryLimits } from "./routes-metrics.js";
 import { registerStorageRoutes } from "./routes-storage.js";
+import { registerTransport } from "./transport.js";
 import type { AgentTokens, AlertingApi, ApiKeys, AuditLog, MetricsReader, NotificationsApi, Readiness, StorageStatsReader } from "./ports.js";
 
 export type { QueryLimits } from "./routes-metrics.js";
@@ -29,6 +30,7 @@ export interface HttpServerOptions {
   selfMetrics: Registry;
   limits: QueryLimits;
   access: AccessOptions;
+  transport: TransportSettings;
   clock: Clock;
   log: Logger;
 }
@@ -47,20 +49,31 @@ export interface AccessOptions {
   rateLimit: Pick<RateLimitOptions, "limits" | "redis" | "stats">;
 }
 
+/** How the API is served (README "Transport security"). */
+export interface TransportSettings {
+  /** HTTPS with this certificate chain and key (PEM); null: plain HTTP. */
+  tls: { cert: Buffer; key: Buffer } | null;
+  /** Origins whose pages may call the API (CORS). */
+  corsOrigins: readonly string[];
+}
+
 /** Largest request body: rules, silences and acks are small JSON documents. */
 const BODY_LIMIT = 1024 * 1024;
 /** Longest path parameter (a host name is at most 253 characters). */
 const MAX_PARAM_LENGTH = 256;
 
 export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
+  const { tls, corsOrigins } = opts.transport;
+  // `https: null` serves plain HTTP; the routes see the same requests and replies either way, hence the one cast.
   const app = Fastify({
+    https: tls,
     // Per-request info logs off: at thousands of dashboard polls they drown what matters; errors still log.
     loggerInstance: opts.log.child({}, { level: "warn" }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     clientErrorHandler: answerClientError,
     frameworkErrors: (err, req, reply) => answerError(err, req, reply, BODY_LIMIT),
-  });
+  }) as unknown as FastifyInstance;
   // The API takes JSON bodies only: anything else is a 415, not a string for routes to trip over.
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler((err: FastifyError, req, reply) => answerError(err, req, reply, BODY_LIMIT));
@@ -75,6 +88,7 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerOpenApi(app);
+  registerTransport(app, { https: tls !== null, corsOrigins });
   requireRouteAccess(app);
   const { access, clock } = opts;
   const onRefusal = registerAuditTrail(app, { audit: access.audit, clock, log: opts.log, stats: access.auditStats });

@@ -8,7 +8,7 @@ import { Registry } from "prom-client";
 import { newAuditStats } from "../../src/api/audit-trail.js";
 import { newAccessStats } from "../../src/api/authenticate.js";
 import { newRateLimitStats, type RateLimits, type RateLimitStats } from "../../src/api/rate-limit.js";
-import { buildHttpServer, type QueryLimits } from "../../src/api/http-server.js";
+import { buildHttpServer, type QueryLimits, type TransportSettings } from "../../src/api/http-server.js";
 import type {
   AgentTokens,
   AlertingApi,
@@ -147,6 +147,7 @@ export async function testApi(
   reader = new FakeReader(),
   storageStats = new FakeStorageStats(storageView()),
   rateLimits = NO_RATE_LIMITS,
+  transport: TransportSettings = { tls: null, corsOrigins: [] },
 ): Promise<TestApi> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -177,6 +178,7 @@ export async function testApi(
       auditStats: newAuditStats(),
       rateLimit: { limits: rateLimits, redis: null, stats: rateLimitStats },
     },
+    transport,
     clock,
     log: pino({ level: "info" }, sink),
   });
