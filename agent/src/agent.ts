@@ -1,7 +1,7 @@
 // The agent's composition root.
 import { create } from "@bufbuild/protobuf";
 import { HelloSchema } from "@vigil/proto";
-import { systemClock, VIGIL_VERSION, type Clock, type Logger } from "@vigil/shared";
+import { formatHostPort, systemClock, VIGIL_VERSION, type Clock, type Logger } from "@vigil/shared";
 import { createCheck } from "./checks/config.js";
 import { CheckScheduler } from "./checks/scheduler.js";
 import type { CheckResult } from "./checks/types.js";
@@ -45,7 +45,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
 
   const build = (c: AgentConfig): Parts => {
     const link = new CollectorLink({
-      address: c.collector,
+      address: formatHostPort(c.collector[0]!),
       channel: channelSetup(c.tls),
       token: readToken(c),
       series,

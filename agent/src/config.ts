@@ -2,10 +2,11 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadSettings, Redactor, zBoolean, zBytes, zDuration, zHostname, zHostPort, zLabels, zLogLevel, type SettingSpec, VigilError } from "@vigil/shared";
+import { loadSettings, Redactor, zBoolean, zBytes, zDuration, zHostname, zLabels, zLogLevel, type SettingSpec, VigilError } from "@vigil/shared";
 import { z } from "zod";
 import { checksSchema } from "./checks/config.js";
 import { AgentError, AgentErrors } from "./errors.js";
+import { zCollectorTargets } from "./transport/collector-targets.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/agent.yaml";
 
@@ -24,7 +25,7 @@ function credentialToken(): string | undefined {
 
 const schema = z
   .object({
-    collector: zHostPort.default("127.0.0.1:4770"),
+    collector: zCollectorTargets.default("127.0.0.1:4770"),
     interval: zDuration(1000, 3_600_000).default("10s"),
     hostname: zHostname.default(os.hostname()),
     labels: zLabels.default({}),
@@ -89,7 +90,8 @@ export const USAGE = `Usage: vigil-agent [options]
 Every setting can be given in the config file (YAML), by environment variable, or by flag; flags win, then env.
 
   --config PATH            config file (env VIGIL_CONFIG, default ${DEFAULT_CONFIG_PATH} when it exists)
-  --collector HOST:PORT    collector's gRPC address (VIGIL_COLLECTOR; default 127.0.0.1:4770)
+  --collector HOST:PORT,…  collectors' gRPC addresses, tried in turn (VIGIL_COLLECTOR; default 127.0.0.1:4770);
+                           a DNS name stands for every address it resolves to
   --interval DURATION      sampling interval, 1s to 1h (VIGIL_INTERVAL; default 10s)
   --hostname NAME          name this host reports as (VIGIL_HOSTNAME; default the machine's)
   --label k=v              host label, repeatable (VIGIL_LABELS=k=v,k2=v2)
