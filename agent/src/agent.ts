@@ -45,7 +45,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
 
   const build = (c: AgentConfig): Parts => {
     const link = new CollectorLink({
-      address: formatHostPort(c.collector[0]!),
+      targets: c.collector,
       channel: channelSetup(c.tls),
       token: readToken(c),
       series,
@@ -94,7 +94,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
   };
 
   parts = build(config);
-  log.info({ collector: config.collector, hostname: config.hostname, interval: config.interval, spool: config.spool.dir, version: VIGIL_VERSION }, "agent started");
+  log.info({ collector: config.collector.map(formatHostPort).join(","), hostname: config.hostname, interval: config.interval, spool: config.spool.dir, version: VIGIL_VERSION }, "agent started");
   return {
     spool,
     reload(next) {
@@ -104,7 +104,7 @@ export function startAgent({ config, log, clock = systemClock, sources = default
       void old.link.stop();
       log.level = next.log_level;
       parts = build(next);
-      log.info({ collector: next.collector, interval: next.interval }, "configuration reloaded");
+      log.info({ collector: next.collector.map(formatHostPort).join(","), interval: next.interval }, "configuration reloaded");
     },
     async stop() {
       parts.sampler.stop();

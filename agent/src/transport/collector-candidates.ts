@@ -37,7 +37,7 @@ const MAX_ADDRESSES_PER_NAME = 16;
  */
 const SWITCH_PAUSE_MS = 500;
 
-const sameCandidate = (a: Candidate, b: Candidate): boolean => a.address === b.address && a.target === b.target;
+export const sameCandidate = (a: Candidate, b: Candidate): boolean => a.address === b.address && a.target === b.target;
 
 export class CollectorCandidates {
   private readonly pause: Backoff;

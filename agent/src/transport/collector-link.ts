@@ -2,15 +2,19 @@ import { once } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { AgentMessageSchema, CheckStatus, type AgentMessage, type CollectorMessage, type Hello, type IngestClient } from "@vigil/proto";
-import { Backoff, type Clock, type Logger } from "@vigil/shared";
+import { Backoff, type Clock, type HostPort, type Logger } from "@vigil/shared";
 import type { PendingBatch } from "../batch.js";
 import { SeriesRefCache, type SeriesTable } from "../series-table.js";
 import type { Spool, SpooledBatch } from "../spool/index.js";
-import type { ChannelSetup } from "./credentials.js";
+import { CollectorCandidates, sameCandidate, systemResolve, type Candidate, type Resolve } from "./collector-candidates.js";
+import { dialOptions, type ChannelSetup } from "./credentials.js";
 import { AgentIngestClient } from "./ingest-client.js";
 
 export interface CollectorLinkOptions {
-  address: string;
+  /** The collectors to stream to, tried in turn (see collector-candidates.ts). */
+  targets: readonly HostPort[];
+  /** DNS lookups of the targets' names; injectable for tests. */
+  resolve?: Resolve;
   channel: ChannelSetup;
   token?: string;
   hello: () => Hello;
@@ -28,6 +32,8 @@ export interface LinkState {
   /** Collector time minus agent time at the last Welcome (ms). */
   skewMs: number;
   rejectedBatches: number;
+  /** Welcomes from another collector than the previous one. */
+  collectorSwitches: number;
 }
 
 type Call = grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
@@ -44,10 +50,14 @@ const WELCOME_TIMEOUT_MS = 15_000;
  * in seq order at a bounded rate, so fresh data stays fresh and the collector is not flooded.
  */
 export class CollectorLink {
-  readonly state: LinkState = { connected: false, skewMs: 0, rejectedBatches: 0 };
-  private client: IngestClient;
+  readonly state: LinkState = { connected: false, skewMs: 0, rejectedBatches: 0, collectorSwitches: 0 };
+  private client: IngestClient | undefined;
+  /** The candidate `client` dials. */
+  private dialed: Candidate | undefined;
+  /** The address of the collector that last sent a Welcome. */
+  private welcomedBy: string | undefined;
   private welcomeTimer: NodeJS.Timeout | undefined;
-  private readonly backoff: Backoff;
+  private readonly candidates: CollectorCandidates;
   private readonly replayPerTick: number;
   private call: Call | undefined;
   private declared = new Set<number>();
@@ -65,19 +75,23 @@ export class CollectorLink {
   private readonly replayRefs: SeriesRefCache;
 
   constructor(private readonly opts: CollectorLinkOptions) {
-    this.client = this.newClient();
-    this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
+    this.candidates = new CollectorCandidates({
+      targets: opts.targets,
+      resolve: opts.resolve ?? systemResolve,
+      backoff: opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 }),
+      log: opts.log,
+    });
     this.replayPerTick = Math.max(1, Math.round(((opts.replayPerSecond ?? 200) * REPLAY_TICK_MS) / 1000));
     this.replayRefs = new SeriesRefCache(opts.series);
   }
 
   start(): void {
-    this.connect();
+    void this.connect();
   }
 
-  private newClient(): IngestClient {
-    return new AgentIngestClient(this.opts.address, this.opts.channel.credentials, {
-      ...this.opts.channel.options,
+  private newClient(c: Candidate): IngestClient {
+    return new AgentIngestClient(c.address, this.opts.channel.credentials, {
+      ...dialOptions(this.opts.channel, c.serverName),
       "grpc.keepalive_time_ms": 20_000,
       "grpc.keepalive_timeout_ms": 10_000,
       "grpc.max_send_message_length": 16 * 1024 * 1024,
@@ -106,11 +120,25 @@ export class CollectorLink {
       await Promise.race([once(call, "close").catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
       call.cancel();
     }
-    this.client.close();
+    this.client?.close();
   }
 
-  private connect(): void {
+  private async connect(): Promise<void> {
     if (this.stopped) return;
+    const candidate = await this.candidates.next();
+    if (this.stopped) return;
+    if (!candidate) {
+      this.retryLater({ reason: "no collector address resolved" }, "warn", "no collector to connect to; retrying");
+      return;
+    }
+    if (!this.client || !this.dialed || !sameCandidate(this.dialed, candidate)) {
+      if (this.dialed && !sameCandidate(this.dialed, candidate)) {
+        this.opts.log.info({ from: this.dialed.address, to: candidate.address, collector: candidate.target }, "trying the next collector");
+      }
+      this.client?.close();
+      this.client = this.newClient(candidate);
+      this.dialed = candidate;
+    }
     const md = new grpc.Metadata();
     if (this.opts.token) md.set("authorization", `Bearer ${this.opts.token}`);
     const call = this.client.connect(md);
@@ -128,8 +156,8 @@ export class CollectorLink {
       if (this.call !== call || this.welcomed) return;
       this.onClosed(call, grpc.status.DEADLINE_EXCEEDED, `no Welcome from the collector within ${WELCOME_TIMEOUT_MS / 1000}s`);
       call.cancel();
-      this.client.close();
-      this.client = this.newClient();
+      this.client?.close();
+      this.client = undefined;
     }, WELCOME_TIMEOUT_MS);
   }
 
@@ -162,13 +190,20 @@ export class CollectorLink {
       this.opts.log.warn({ skewMs: this.state.skewMs }, "this host's clock differs from the collector's; points may be refused or misplaced");
     }
     this.welcomed = true;
-    this.backoff.reset();
+    this.candidates.connected();
+    const address = this.dialed?.address;
+    const switchedFrom = this.welcomedBy !== undefined && this.welcomedBy !== address ? this.welcomedBy : undefined;
+    if (switchedFrom !== undefined) this.state.collectorSwitches++;
+    this.welcomedBy = address;
     // Everything in the spool now is backlog: it was never acked (commits are idempotent, so resending is safe).
     this.replayUntil = this.opts.spool.lastSeq();
     this.replayCursor = 0;
     this.inflightReplay.clear();
     this.live = [];
-    this.opts.log.info({ collector: collectorId, lastCommittedSeq, backlog: this.opts.spool.stats.pendingBatches }, "connected to collector");
+    this.opts.log.info(
+      { collector: collectorId, address, target: this.dialed?.target, switchedFrom, lastCommittedSeq, backlog: this.opts.spool.stats.pendingBatches },
+      "connected to collector",
+    );
     clearInterval(this.replayTimer);
     this.replayTimer = undefined;
     this.armReplay();
@@ -192,10 +227,15 @@ export class CollectorLink {
     this.replayTimer = undefined;
     call.removeAllListeners("data");
     if (this.stopped) return;
-    const delay = this.backoff.next();
     const level = code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED ? "error" : "warn";
-    this.opts.log[level]({ code: grpc.status[code] ?? code, reason, retryInMs: delay, spooled: this.opts.spool.stats.pendingBatches }, "collector stream closed; reconnecting");
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryLater({ code: grpc.status[code] ?? code, reason, address: this.dialed?.address }, level, "collector stream closed; reconnecting");
+  }
+
+  /** After a failed attempt: the next candidate, after a pause (or the backoff, when a whole round failed). */
+  private retryLater(fields: Record<string, unknown>, level: "warn" | "error", msg: string): void {
+    const delay = this.candidates.failed();
+    this.opts.log[level]({ ...fields, retryInMs: delay, spooled: this.opts.spool.stats.pendingBatches }, msg);
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
   }
 
   private paused(): boolean {
