@@ -1,14 +1,14 @@
 import { once } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { AgentMessageSchema, CheckStatus, type AgentMessage, type CollectorMessage, type Hello, type IngestClient } from "@vigil/proto";
+import { AgentMessageSchema, CheckStatus, type AgentMessage, type CollectorMessage, type Hello } from "@vigil/proto";
 import { Backoff, type Clock, type HostPort, type Logger } from "@vigil/shared";
 import type { PendingBatch } from "../batch.js";
 import { SeriesRefCache, type SeriesTable } from "../series-table.js";
 import type { Spool, SpooledBatch } from "../spool/index.js";
-import { CollectorCandidates, sameCandidate, systemResolve, type Candidate, type Resolve } from "./collector-candidates.js";
-import { dialOptions, type ChannelSetup } from "./credentials.js";
-import { AgentIngestClient } from "./ingest-client.js";
+import { CollectorCandidates, systemResolve, type Resolve } from "./collector-candidates.js";
+import { CollectorDialer } from "./collector-dialer.js";
+import type { ChannelSetup } from "./credentials.js";
 
 export interface CollectorLinkOptions {
   /** The collectors to stream to, tried in turn (see collector-candidates.ts). */
@@ -51,11 +51,11 @@ const WELCOME_TIMEOUT_MS = 15_000;
  */
 export class CollectorLink {
   readonly state: LinkState = { connected: false, skewMs: 0, rejectedBatches: 0, collectorSwitches: 0 };
-  private client: IngestClient | undefined;
-  /** The candidate `client` dials. */
-  private dialed: Candidate | undefined;
+  private readonly dialer: CollectorDialer;
   /** The address of the collector that last sent a Welcome. */
   private welcomedBy: string | undefined;
+  /** No attempt since the last Welcome: the next move leaves a collector the agent was streaming to. */
+  private leavingWelcomed = false;
   private welcomeTimer: NodeJS.Timeout | undefined;
   private readonly candidates: CollectorCandidates;
   private readonly replayPerTick: number;
@@ -75,6 +75,7 @@ export class CollectorLink {
   private readonly replayRefs: SeriesRefCache;
 
   constructor(private readonly opts: CollectorLinkOptions) {
+    this.dialer = new CollectorDialer(opts.channel);
     this.candidates = new CollectorCandidates({
       targets: opts.targets,
       resolve: opts.resolve ?? systemResolve,
@@ -87,17 +88,6 @@ export class CollectorLink {
 
   start(): void {
     void this.connect();
-  }
-
-  private newClient(c: Candidate): IngestClient {
-    return new AgentIngestClient(c.address, this.opts.channel.credentials, {
-      ...dialOptions(this.opts.channel, c.serverName),
-      "grpc.keepalive_time_ms": 20_000,
-      "grpc.keepalive_timeout_ms": 10_000,
-      "grpc.max_send_message_length": 16 * 1024 * 1024,
-      // Own subchannel, so replacing a stuck client really drops its connection.
-      "grpc.use_local_subchannel_pool": 1,
-    });
   }
 
   /** A new tick, already in the spool: send it now if the stream is up (else it waits in the spool). */
@@ -120,7 +110,7 @@ export class CollectorLink {
       await Promise.race([once(call, "close").catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
       call.cancel();
     }
-    this.client?.close();
+    this.dialer.drop();
   }
 
   private async connect(): Promise<void> {
@@ -131,17 +121,16 @@ export class CollectorLink {
       this.retryLater({ reason: "no collector address resolved" }, "warn", "no collector to connect to; retrying");
       return;
     }
-    if (!this.client || !this.dialed || !sameCandidate(this.dialed, candidate)) {
-      if (this.dialed && !sameCandidate(this.dialed, candidate)) {
-        this.opts.log.info({ from: this.dialed.address, to: candidate.address, collector: candidate.target }, "trying the next collector");
-      }
-      this.client?.close();
-      this.client = this.newClient(candidate);
-      this.dialed = candidate;
+    const { client, movedFrom } = this.dialer.clientFor(candidate);
+    if (movedFrom) {
+      // Info when leaving a collector it streamed to; while all are down each failure is already a warning.
+      const level = this.leavingWelcomed ? "info" : "debug";
+      this.opts.log[level]({ from: movedFrom.address, to: candidate.address, collector: candidate.target }, "trying the next collector");
     }
+    this.leavingWelcomed = false;
     const md = new grpc.Metadata();
     if (this.opts.token) md.set("authorization", `Bearer ${this.opts.token}`);
-    const call = this.client.connect(md);
+    const call = client.connect(md);
     this.call = call;
     this.declared = new Set();
     this.welcomed = false;
@@ -156,8 +145,7 @@ export class CollectorLink {
       if (this.call !== call || this.welcomed) return;
       this.onClosed(call, grpc.status.DEADLINE_EXCEEDED, `no Welcome from the collector within ${WELCOME_TIMEOUT_MS / 1000}s`);
       call.cancel();
-      this.client?.close();
-      this.client = undefined;
+      this.dialer.drop();
     }, WELCOME_TIMEOUT_MS);
   }
 
@@ -191,17 +179,18 @@ export class CollectorLink {
     }
     this.welcomed = true;
     this.candidates.connected();
-    const address = this.dialed?.address;
+    const address = this.dialer.dialed?.address;
     const switchedFrom = this.welcomedBy !== undefined && this.welcomedBy !== address ? this.welcomedBy : undefined;
     if (switchedFrom !== undefined) this.state.collectorSwitches++;
     this.welcomedBy = address;
+    this.leavingWelcomed = true;
     // Everything in the spool now is backlog: it was never acked (commits are idempotent, so resending is safe).
     this.replayUntil = this.opts.spool.lastSeq();
     this.replayCursor = 0;
     this.inflightReplay.clear();
     this.live = [];
     this.opts.log.info(
-      { collector: collectorId, address, target: this.dialed?.target, switchedFrom, lastCommittedSeq, backlog: this.opts.spool.stats.pendingBatches },
+      { collector: collectorId, address, target: this.dialer.dialed?.target, switchedFrom, lastCommittedSeq, backlog: this.opts.spool.stats.pendingBatches },
       "connected to collector",
     );
     clearInterval(this.replayTimer);
@@ -228,7 +217,7 @@ export class CollectorLink {
     call.removeAllListeners("data");
     if (this.stopped) return;
     const level = code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED ? "error" : "warn";
-    this.retryLater({ code: grpc.status[code] ?? code, reason, address: this.dialed?.address }, level, "collector stream closed; reconnecting");
+    this.retryLater({ code: grpc.status[code] ?? code, reason, address: this.dialer.dialed?.address }, level, "collector stream closed; reconnecting");
   }
 
   /** After a failed attempt: the next candidate, after a pause (or the backoff, when a whole round failed). */
