@@ -1,0 +1,113 @@
+// Fail-over with the shipped binaries: two collectors on one database, one agent given both (`--collector A,B`).
+// The collector it streams to is SIGKILLed: within 10 s the agent streams to the other, and every tick is stored
+// exactly once, with no gap, as read back through the surviving collector's query API. Then that one dies too, the
+// first comes back, and the ticks spooled meanwhile reach it.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createTestDatabase, serverUrl, type TestDatabase } from "./support/postgres.js";
+import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
+
+interface RangeResponse {
+  series: { metric: string; labels: Record<string, string>; points: [number, number][] }[];
+}
+
+const HOST = `failover-${process.pid}`;
+/** Ticks stored through the first collector before it is killed. */
+const WARMUP_MS = 5_000;
+/** The bound the agent must meet: from the kill to streaming into the other collector. */
+const FAILOVER_MS = 10_000;
+/** Ticks after a fail-over, before checking. */
+const SETTLE_MS = 4_000;
+/** Both collectors down: the agent spools and goes round both, backing off. */
+const BOTH_DOWN_MS = 6_000;
+
+const skip = serverUrl() ? false : "two collectors share a database: needs DATABASE_URL";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const iso = (t: number) => new Date(t).toISOString();
+const portOf = (address: string) => Number(address.split(":").pop()!.replace(/\/.*$/, ""));
+
+const query = (c: CollectorProc, params: string) => getJson<RangeResponse>(`${c.httpUrl}/api/v1/query_range?host=${HOST}&start=-5m&step=1s&${params}`);
+
+/** Waits until the agent reports an empty spool in a tick after `after`; returns that tick's time. */
+function caughtUp(c: CollectorProc, after: number): Promise<number> {
+  // pending_batches is sampled before its own tick is appended: 0 means every earlier tick was acked, i.e. committed.
+  return eventually(
+    async () => {
+      const p = (await query(c, "metric=vigil.agent.spool.pending_batches&agg=last")).series[0]?.points.at(-1);
+      return p && p[0] > after && p[1] === 0 ? p[0] : undefined;
+    },
+    30_000,
+    "the agent reports an empty spool",
+  );
+}
+
+/** Through `c`'s API: one point in every 1 s bucket from the first tick until `until`, none empty, none doubled. */
+async function assertEveryTickOnce(c: CollectorProc, until: number, mustCover: number): Promise<void> {
+  // system.cpu.logical.count is sampled once per tick.
+  const r = await query(c, "metric=system.cpu.logical.count&agg=count");
+  assert.equal(r.series.length, 1);
+  const points = r.series[0]!.points.filter(([t]) => t < until);
+  const times = points.map(([t]) => t);
+  assert.ok(times[0]! < mustCover - WARMUP_MS / 2 && times.at(-1)! > mustCover + 2000, `stored ticks ${iso(times[0]!)}..${iso(times.at(-1)!)} span ${iso(mustCover)}`);
+  for (const [t, n] of points) assert.equal(n, 1, `one point at ${iso(t)}`);
+  for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 1000, `no gap: ${iso(times[i - 1]!)} then ${iso(times[i]!)}`);
+}
+
+async function switches(c: CollectorProc): Promise<number | undefined> {
+  return (await query(c, "metric=vigil.agent.collector.switches&agg=last")).series[0]?.points.at(-1)?.[1];
+}
+
+describe("agent fail-over between two collectors", { skip }, () => {
+  let db: TestDatabase | undefined;
+  const collectors: CollectorProc[] = [];
+  let agent: Proc | undefined;
+
+  before(async () => {
+    db = await createTestDatabase();
+    for (let i = 0; i < 2; i++) collectors.push(await startCollector({ databaseUrl: db.url }));
+  });
+  after(async () => {
+    await agent?.kill();
+    for (const c of collectors) await c.kill();
+    await db?.drop();
+  });
+
+  test("the connected collector SIGKILLed: within 10 s the agent streams to the other; every tick stored once, no gap", { timeout: 150_000 }, async () => {
+    const [a, b] = collectors as [CollectorProc, CollectorProc];
+    const ag = (agent = startAgent(["--collector", `${a.grpcAddress},${b.grpcAddress}`, "--interval", "1s", "--hostname", HOST]));
+    const first = await ag.waitForLog((l) => l.msg === "connected to collector");
+    assert.equal(first.address, a.grpcAddress, "with both up, the agent streams to the first one listed");
+    await sleep(WARMUP_MS);
+
+    const killedAt = Date.now();
+    await a.kill("SIGKILL");
+    const moved = await ag.waitForLog((l) => l.msg === "connected to collector" && l.address === b.grpcAddress, FAILOVER_MS);
+    assert.equal(moved.switchedFrom, a.grpcAddress, "the log says where it moved from");
+    assert.ok(ag.logs.some((l) => l.msg === "trying the next collector" && l.from === a.grpcAddress && l.to === b.grpcAddress), "the move is logged");
+    // Streaming to B: a tick stamped after the kill reads back through B, within the bound.
+    await eventually(
+      async () => ((await query(b, "metric=system.cpu.logical.count&agg=count")).series[0]?.points.some(([t]) => t > killedAt) ? true : undefined),
+      killedAt + FAILOVER_MS - Date.now(),
+      `a tick after the kill stored through the other collector within ${FAILOVER_MS / 1000} s`,
+    );
+    await sleep(SETTLE_MS);
+    await assertEveryTickOnce(b, await caughtUp(b, killedAt + SETTLE_MS), killedAt);
+    assert.equal(await switches(b), 1, "the agent counts one collector switch");
+  });
+
+  test("both down, then the first back on its address: it gets the ticks spooled meanwhile, each once", { timeout: 150_000 }, async () => {
+    const [a, b] = collectors as [CollectorProc, CollectorProc];
+    const ag = agent!;
+    const downAt = Date.now();
+    await b.kill("SIGKILL");
+    await sleep(BOTH_DOWN_MS);
+    const a2 = (collectors[0] = await startCollector({ databaseUrl: db!.url, grpcPort: portOf(a.grpcAddress), httpPort: portOf(a.httpUrl) }));
+    const back = await ag.waitForLog((l) => l.msg === "connected to collector" && l.address === a.grpcAddress && l.switchedFrom === b.grpcAddress, 40_000);
+    assert.ok(Number(back.backlog) >= BOTH_DOWN_MS / 1000 - 1, `the outage's ticks waited in the spool (backlog ${String(back.backlog)})`);
+    assert.ok(ag.logs.filter((l) => l.msg === "collector stream closed; reconnecting" && l.address === a.grpcAddress).length >= 2, "it went round both while they were down");
+    await sleep(SETTLE_MS);
+    await assertEveryTickOnce(a2, await caughtUp(a2, Date.now()), downAt);
+    assert.equal(await switches(a2), 2, "a second switch");
+    assert.equal(ag.child.exitCode, null, "the agent kept running");
+  });
+});
