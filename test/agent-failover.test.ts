@@ -1,9 +1,14 @@
 // Fail-over with the shipped binaries: two collectors on one database, one agent given both (`--collector A,B`).
 // The collector it streams to is SIGKILLed: within 10 s the agent streams to the other, and every tick is stored
 // exactly once, with no gap, as read back through the surviving collector's query API. Then that one dies too, the
-// first comes back, and the ticks spooled meanwhile reach it.
+// first comes back, and the ticks spooled meanwhile reach it. Over TLS, an address the agent resolved from a DNS name is
+// verified against that name.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeTestPki, type TestPki } from "./support/certs.js";
 import { createTestDatabase, serverUrl, type TestDatabase } from "./support/postgres.js";
 import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
 
@@ -109,5 +114,39 @@ describe("agent fail-over between two collectors", { skip }, () => {
     await assertEveryTickOnce(a2, await caughtUp(a2, Date.now()), downAt);
     assert.equal(await switches(a2), 2, "a second switch");
     assert.equal(ag.child.exitCode, null, "the agent kept running");
+  });
+});
+
+describe("TLS to a collector named by DNS: the agent dials the address, the certificate must match the name", () => {
+  let pki: TestPki | undefined;
+  let dir: string | undefined;
+  let collector: CollectorProc | undefined;
+  const agents: Proc[] = [];
+
+  before(async () => {
+    pki = makeTestPki();
+    dir = mkdtempSync(join(tmpdir(), "vigil-failover-tls-"));
+    collector = await startCollector({ dataDir: dir, args: ["--tls-cert", pki.nameOnlyCert, "--tls-key", pki.nameOnlyKey] });
+  });
+  after(async () => {
+    for (const a of agents) await a.kill();
+    await collector?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    pki?.remove();
+  });
+
+  test("localhost:PORT connects to 127.0.0.1 verified as localhost; 127.0.0.1:PORT is refused by the same certificate", async () => {
+    const port = portOf(collector!.grpcAddress);
+    const byName = startAgent(["--collector", `localhost:${port}`, "--tls-ca", pki!.ca, "--interval", "1s", "--hostname", "tls-by-name"]);
+    const byIp = startAgent(["--collector", `127.0.0.1:${port}`, "--tls-ca", pki!.ca, "--interval", "1s", "--hostname", "tls-by-ip"]);
+    agents.push(byName, byIp);
+    const connected = await byName.waitForLog((l) => l.msg === "connected to collector", 20_000);
+    assert.equal(connected.address, `127.0.0.1:${port}`, "it dialed the resolved address");
+    assert.equal(connected.target, `localhost:${port}`);
+    // The certificate names no IP: verifying the dialed address instead of the name would have failed like this.
+    const refused = await byIp.waitForLog((l) => l.msg === "collector stream closed; reconnecting", 20_000);
+    assert.equal(refused.code, "UNAVAILABLE");
+    assert.match(String(refused.reason), /ERR_TLS_CERT_ALTNAME_INVALID/);
+    assert.ok(!byIp.logs.some((l) => l.msg === "connected to collector"), "no Welcome through a certificate that does not name the IP");
   });
 });

@@ -11,6 +11,9 @@ export interface TestPki {
   ca: string;
   serverCert: string;
   serverKey: string;
+  /** A server certificate for the name localhost only (no IP): dialing 127.0.0.1 verifies only as "localhost". */
+  nameOnlyCert: string;
+  nameOnlyKey: string;
   clientCert: string;
   clientKey: string;
   otherCa: string;
@@ -48,6 +51,7 @@ export function makeTestPki(): TestPki {
   makeCa(dir, "other-ca", "Unrelated Test CA");
   // The agent dials 127.0.0.1, so the IP SAN is what gets verified; the CN alone would not be accepted.
   makeLeaf(dir, "server", "ca", "localhost", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  makeLeaf(dir, "name-only", "ca", "localhost", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n");
   const clientExt = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n";
   makeLeaf(dir, "client", "ca", "vigil-agent", clientExt);
   makeLeaf(dir, "other-client", "other-ca", "vigil-agent", clientExt);
@@ -57,6 +61,8 @@ export function makeTestPki(): TestPki {
     ca: p("ca.pem"),
     serverCert: p("server.pem"),
     serverKey: p("server.key"),
+    nameOnlyCert: p("name-only.pem"),
+    nameOnlyKey: p("name-only.key"),
     clientCert: p("client.pem"),
     clientKey: p("client.key"),
     otherCa: p("other-ca.pem"),
