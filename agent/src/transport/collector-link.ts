@@ -6,15 +6,13 @@ import { Backoff, type Clock, type HostPort, type Logger } from "@vigil/shared";
 import type { PendingBatch } from "../batch.js";
 import { SeriesRefCache, type SeriesTable } from "../series-table.js";
 import type { Spool, SpooledBatch } from "../spool/index.js";
-import { CollectorCandidates, systemResolve, type Resolve } from "./collector-candidates.js";
+import { CollectorCandidates, systemResolve } from "./collector-candidates.js";
 import { CollectorDialer } from "./collector-dialer.js";
 import type { ChannelSetup } from "./credentials.js";
 
 export interface CollectorLinkOptions {
   /** The collectors to stream to, tried in turn (see collector-candidates.ts). */
   targets: readonly HostPort[];
-  /** DNS lookups of the targets' names; injectable for tests. */
-  resolve?: Resolve;
   channel: ChannelSetup;
   token?: string;
   hello: () => Hello;
@@ -78,7 +76,7 @@ export class CollectorLink {
     this.dialer = new CollectorDialer(opts.channel);
     this.candidates = new CollectorCandidates({
       targets: opts.targets,
-      resolve: opts.resolve ?? systemResolve,
+      resolve: systemResolve,
       backoff: opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 }),
       log: opts.log,
     });
