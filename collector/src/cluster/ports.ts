@@ -1,0 +1,21 @@
+// What cluster/ offers the rest of the collector: leases, so that work one collector must do at a time (host-down
+// evaluation, …) runs on exactly one, and a fencing number per lease that storage checks on every write the lease
+// guards, so a holder that paused past its lease cannot write stale state.
+
+export interface LeaseStore {
+  /**
+   * Takes the lease `name` for `holder` for `ttlMs` when nobody holds it: its fencing number, greater than every
+   * number given before for this name, or null when another holder has it.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<number | null>;
+  /** Extends the lease while `holder` still has it; false when it does not (expired, or taken by another). */
+  renew(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if `holder` still has it (never another's). */
+  release(name: string, holder: string): Promise<void>;
+}
+
+/** A lease's fencing number as a guarded write carries it to storage. */
+export interface Fence {
+  lease: string;
+  value: number;
+}
