@@ -62,6 +62,8 @@ const schema = z
       .regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL")
       .refine((u) => URL.canParse(u), "not a valid URL (percent-encode special characters in the password)")
       .optional(),
+    // Collectors sharing a database and Redis (README "Several collectors").
+    cluster: z.object({ lease_ttl: zDuration(1000, 120_000).default("10s") }).strict().default({}),
     log_level: zLogLevel.default("info"),
     insecure_no_auth: zBoolean.default(false),
     rules_dir: z.string().min(1).optional(),
@@ -162,6 +164,8 @@ export interface CollectorConfig {
   databaseUrlFrom?: string;
   /** Redis for state shared between collectors (rate limits); absent: kept in this process. */
   redisUrl?: string;
+  /** How long a cluster lease (host-down evaluation) lasts without renewal: a dead holder's work moves after it. */
+  leaseTtlMs: number;
   /** Retry an unreachable database at start this long (Infinity: until stopped; 0: fail at once). */
   waitForDbMs: number;
   logLevel: string;
@@ -228,6 +232,7 @@ const SPECS: readonly SettingSpec[] = [
   { key: "api.cors.origins", env: "VIGIL_API_CORS_ORIGINS", type: "list" },
   { key: "ingest.max_future_skew", flag: "max-future-skew", env: "VIGIL_MAX_FUTURE_SKEW", type: "string" },
   { key: "redis_url", env: "REDIS_URL", type: "string" },
+  { key: "cluster.lease_ttl", env: "VIGIL_CLUSTER_LEASE_TTL", type: "string" },
   { key: "api.rate_limit.max", env: "VIGIL_API_RATE_LIMIT_MAX", type: "string" },
   { key: "api.rate_limit.anonymous_max", env: "VIGIL_API_RATE_LIMIT_ANONYMOUS_MAX", type: "string" },
 ];
@@ -296,6 +301,7 @@ function toConfig(s: Settings, env: NodeJS.ProcessEnv, file: string | undefined)
     databaseUrl: s.database_url,
     databaseUrlFrom: s.database_url ? databaseUrlFrom(env, file) : undefined,
     redisUrl: s.redis_url,
+    leaseTtlMs: s.cluster.lease_ttl,
     waitForDbMs: s.wait_for_db ?? (underSystemd(env) ? Number.POSITIVE_INFINITY : 0),
     logLevel: s.log_level,
     insecureNoAuth: s.insecure_no_auth,

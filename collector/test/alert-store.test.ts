@@ -90,6 +90,42 @@ function storeSuite(kind: "postgres" | "pglite") {
     // Agents stamp whole milliseconds; storage keeps times to the millisecond (blocks store them as integers).
     assert.equal(seen.find((x) => x.v === 7)!.t, start + 3500, "sub-millisecond times rounded to the millisecond");
   });
+  test("host-down under the lease: a stale holder's write is refused and stores nothing; the new holder adopts the alert", async () => {
+    const db = store.db;
+    const clock = new ManualClock(T0);
+    const host = `lease-${randomUUID().slice(0, 8)}`;
+    const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 5, hostDownLease: { held: () => true } });
+    const hostDown = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((a) => a.rule === "host-down" && a.labels.host === host);
+    const until = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(await check(), "in time");
+    };
+    const a = make();
+    await a.start([]);
+    await a.takeHostDown(1);
+    a.observe(host, 10_000, [], []);
+    clock.set(T0 + 60_000);
+    await until(async () => (await hostDown()).some((x) => x.state === "firing"));
+    const [firing] = await hostDown();
+
+    const b = make();
+    await b.start([]);
+    await b.takeHostDown(2);
+    // The old holder hears from the host and resolves the alert: its fence is stale, so nothing of it is stored.
+    a.observe(host, 10_000, [], []);
+    await until(async () => a.stats.fencedWrites === 1);
+    await a.flushed();
+    clock.set(T0 + 61_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await b.flushed();
+    const after = await hostDown();
+    assert.deepEqual(after.map((x) => [x.id, x.state]), [[firing!.id, "firing"]], "one host-down alert, still firing");
+    assert.ok(b.openInstances().some((i) => i.id === firing!.id), "the new holder carries the alert on");
+    assert.ok(!a.openInstances().some((i) => i.ruleName === "host-down"), "the old holder let its host-down alerts go");
+    await a.stop();
+    await b.stop();
+    await assert.rejects(new AlertStore(db).claimFence({ lease: "host-down", value: 1 }), /fencing number 1 is stale/);
+  });
 }
 
 describe("alert store on PGlite", () => storeSuite("pglite"));

@@ -34,6 +34,9 @@ class FakeRepo implements AlertRepository {
   }
   async apiRules() {
     return this.rules;
+  }  async claimFence() {}
+  async hostsLastSeen() {
+    return [];
   }
 }
 

@@ -32,6 +32,9 @@ class MemoryRepo implements AlertRepository {
   }
   async apiRules() {
     return [];
+  }  async claimFence() {}
+  async hostsLastSeen() {
+    return [];
   }
 }
 

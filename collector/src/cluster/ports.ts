@@ -19,3 +19,11 @@ export interface Fence {
   lease: string;
   value: number;
 }
+
+/** A guarded write refused: a newer fencing number for its lease has been recorded (another collector holds it now). */
+export class FencedOut extends Error {
+  constructor(readonly fence: Fence) {
+    super(`lease ${fence.lease}: fencing number ${fence.value} is stale; the write was refused`);
+    this.name = "FencedOut";
+  }
+}

@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import type { Clock, Logger } from "@vigil/shared";
+import { FencedOut, type Fence } from "../cluster/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { RuleEngine } from "./engine.js";
 import { defaultRules } from "./defaults.js";
@@ -19,6 +20,31 @@ export interface AlertingOptions {
   tickMs?: number;
   /** Every transition, as it happens (notifications). */
   onTransitions?: (events: readonly AlertEvent[]) => void;
+  /**
+   * Collectors sharing a database evaluate host-down on one of them, the holder of this lease (takeHostDown and
+   * dropHostDown follow it). Absent: this collector evaluates host-down from the start, alone.
+   */
+  hostDownLease?: { held(): boolean };
+}
+
+/** The host-down lease's name, in Redis and in the fences its writes carry. */
+export const HOST_DOWN_LEASE = "host-down";
+/** How often the host-down evaluator reads every host's last contact from the database (any collector's). */
+const HOSTS_REFRESH_MS = 2_000;
+
+/** The transitions that tell notifications of alerts already open (after a restart, or a lease taken over). */
+export function restoredEvents(instances: readonly AlertInstance[], nowMs: number): AlertEvent[] {
+  return instances.map((i) => ({
+    alertId: i.id,
+    ruleName: i.ruleName,
+    kind: i.state === "firing" ? "firing" : "pending",
+    severity: i.severity,
+    value: i.value,
+    labels: i.labels,
+    timeMs: nowMs,
+    message: "restored",
+    instance: i,
+  }));
 }
 
 export interface RulesReport {
@@ -34,6 +60,8 @@ export interface AlertingStats {
   evaluationErrors: number;
   /** Transitions the store refused. */
   storeFailures: number;
+  /** Host-down writes refused because another collector had taken the lease (their fence was stale). */
+  fencedWrites: number;
 }
 
 /**
@@ -48,7 +76,10 @@ export class Alerting {
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private currentRules: Rule[] = [];
-  readonly stats: AlertingStats = { skippedRows: { silences: 0, alert_rules: 0, alerts: 0 }, evaluationErrors: 0, storeFailures: 0 };
+  readonly stats: AlertingStats = { skippedRows: { silences: 0, alert_rules: 0, alerts: 0 }, evaluationErrors: 0, storeFailures: 0, fencedWrites: 0 };
+  /** Set while this collector evaluates host-down under the lease. */
+  private hostDownFence: Fence | null = null;
+  private hostsRefresh: { atMs: number; running: boolean } = { atMs: Number.NEGATIVE_INFINITY, running: false };
 
   constructor(private readonly opts: AlertingOptions) {}
 
@@ -57,6 +88,8 @@ export class Alerting {
     const open = readInstances(await this.opts.repo.loadOpen());
     this.skipped("alerts", open.invalid, "invalid stored alert skipped", "it stays as stored: fix or delete the row");
     this.engine = new RuleEngine({ rules: loaded.rules, clock: this.opts.clock, restore: open.instances });
+    // Under the lease, host-down alerts are the holder's: this collector takes them when it gets the lease.
+    if (this.opts.hostDownLease) this.engine.forgetHostDown();
     this.currentRules = loaded.rules;
     for (const h of hosts) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
     await this.refreshSilences();
@@ -129,6 +162,29 @@ export class Alerting {
     await this.store(id, events, () => before && this.engine.reinstate(before));
   }
 
+  /**
+   * This collector now holds the host-down lease: its fence is recorded first (older holders' writes are refused
+   * from then on), then the stored host-down alerts are taken over and the hosts' last contact read, so nothing
+   * fires twice or resolves wrongly; notifications learn of the open ones again (they ignore what they knew).
+   */
+  async takeHostDown(fence: number): Promise<void> {
+    const f: Fence = { lease: HOST_DOWN_LEASE, value: fence };
+    await this.opts.repo.claimFence(f);
+    const open = readInstances(await this.opts.repo.loadOpen());
+    for (const h of await this.opts.repo.hostsLastSeen()) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
+    this.hostsRefresh.atMs = this.opts.clock.now();
+    this.engine.adoptHostDown(open.instances);
+    this.hostDownFence = f;
+    const adopted = this.engine.instances().filter((i) => open.instances.some((o) => o.id === i.id));
+    if (adopted.length > 0) this.opts.onTransitions?.(restoredEvents(adopted, this.opts.clock.now()));
+  }
+
+  /** The host-down lease is lost (or given up): another collector evaluates host-down and holds its alerts. */
+  dropHostDown(): void {
+    this.hostDownFence = null;
+    this.engine.forgetHostDown();
+  }
+
   /** Pending and firing instances now. */
   openInstances(): AlertInstance[] {
     return this.engine.instances().filter((i) => i.state === "pending" || i.state === "firing");
@@ -167,7 +223,30 @@ export class Alerting {
   }
 
   private tick(): void {
-    this.guarded("tick", () => this.persist(this.withSilences(this.engine.tick())));
+    const lease = this.opts.hostDownLease;
+    this.guarded("tick", () => this.persist(this.withSilences(this.engine.tick({ hostDown: !lease }))));
+    const fence = this.hostDownFence;
+    if (!lease || !fence) return;
+    if (!lease.held()) {
+      this.dropHostDown();
+      return;
+    }
+    this.refreshHosts();
+    this.guarded("host-down", () => this.persist(this.withSilences(this.engine.tickHostDown()), fence));
+  }
+
+  /** Every host's last contact from the database, whichever collector it streams to; one read at a time. */
+  private refreshHosts(): void {
+    const now = this.opts.clock.now();
+    if (this.hostsRefresh.running || now - this.hostsRefresh.atMs < HOSTS_REFRESH_MS) return;
+    this.hostsRefresh = { atMs: now, running: true };
+    this.opts.repo
+      .hostsLastSeen()
+      .then((hosts) => {
+        for (const h of hosts) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
+      })
+      .catch((err: Error) => this.opts.log.warn({ err: err.message }, "cannot read the hosts' last contact; host-down uses what this collector saw"))
+      .finally(() => (this.hostsRefresh.running = false));
   }
 
   /** Timers and ingest observers must never throw: one bad rule or row would take the process down. */
@@ -198,12 +277,18 @@ export class Alerting {
     return out;
   }
 
-  private persist(events: AlertEvent[]): void {
+  private persist(events: AlertEvent[], fence?: Fence): void {
     if (events.length === 0) return;
     this.opts.onTransitions?.(events);
     this.saving = this.saving
-      .then(() => this.opts.repo.save(events))
+      .then(() => this.opts.repo.save(events, fence))
       .catch((err: Error) => {
+        if (err instanceof FencedOut) {
+          this.stats.fencedWrites++;
+          this.opts.log.warn({ lease: err.fence.lease, fence: err.fence.value, events: events.length }, "host-down write refused: another collector holds the lease now");
+          if (this.hostDownFence?.value === err.fence.value) this.dropHostDown();
+          return;
+        }
         this.stats.storeFailures++;
         this.opts.log.error({ err: err.message, events: events.length }, "failed to store alert transitions");
       });

@@ -145,13 +145,16 @@ export class RuleEngine {
     } else this.hosts.set(host, { lastSeenMs, intervalMs });
   }
 
-  /** Time-driven transitions: absence deadlines, `for` deadlines without new samples, keep_firing_for expiry. */
-  tick(): AlertEvent[] {
+  /**
+   * Time-driven transitions: absence deadlines, `for` deadlines without new samples, keep_firing_for expiry; and
+   * host-down unless `hostDown: false` (in a cluster one collector evaluates it, through tickHostDown).
+   */
+  tick({ hostDown = true }: { hostDown?: boolean } = {}): AlertEvent[] {
     const out: AlertEvent[] = [];
     const now = this.clock.now();
     for (const data of this.orphans) sm.resolveAlert({ data }, now, `rule ${data.ruleName} no longer exists`, out);
     this.orphans = [];
-    hostDownTick(this.ctx, this.hostDownRules, now, out);
+    if (hostDown) hostDownTick(this.ctx, this.hostDownRules, now, out);
     absentTick(this.ctx, this.absentTracked, now, out);
     for (const a of this.alertsById.values()) {
       if (a.rule.kind === "absent") continue;
@@ -160,6 +163,27 @@ export class RuleEngine {
     }
     if (now - this.lastSweep >= SWEEP_EVERY_MS) this.sweep(now);
     return out;
+  }
+
+  /** Host-down transitions alone, for the collector holding the host-down lease. */
+  tickHostDown(): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    hostDownTick(this.ctx, this.hostDownRules, this.clock.now(), out);
+    return out;
+  }
+
+  /** Takes the stored host-down instances in place of those held here: a collector taking the lease over carries on. */
+  adoptHostDown(stored: readonly AlertInstance[]): void {
+    this.forgetHostDown();
+    for (const saved of stored) {
+      const rule = this.byName.get(saved.ruleName);
+      if (saved.state !== "resolved" && rule && this.hostDownRules.includes(rule)) this.reinstate(saved);
+    }
+  }
+
+  /** Forgets the host-down instances: another collector evaluates host-down now. */
+  forgetHostDown(): void {
+    for (const a of [...this.alertsById.values()]) if (this.hostDownRules.includes(a.rule)) this.drop(a);
   }
 
   acknowledge(id: string, ack: { by: string; comment?: string }): AlertEvent[] {

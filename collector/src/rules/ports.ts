@@ -1,6 +1,7 @@
 // What rules/ needs from storage: the alerting runtime's repository, and the alerting API's listings, silences, API
 // rules and sample history. Implemented in storage/, wired in service.ts.
 import type { Labels } from "@vigil/shared";
+import type { Fence } from "../cluster/ports.js";
 import type { AlertFilter, AlertView, EventPage, EventsPageQuery, SilenceInput } from "../api/ports.js";
 import type { AlertEvent, SamplePoint } from "./types.js";
 
@@ -26,8 +27,15 @@ export interface StoredSilence extends Omit<Silence, "matchers"> {
 export interface AlertRepository {
   /** Pending and firing instances as stored, to resume after a restart (validated by the caller). */
   loadOpen(): Promise<{ id: string; instance: unknown }[]>;
-  /** Persists the transitions (events) and the instances' new state, in order. */
-  save(events: readonly AlertEvent[]): Promise<void>;
+  /**
+   * Persists the transitions (events) and the instances' new state, in order. With a fence, only while no newer
+   * fencing number of its lease has been recorded: else nothing is stored and it throws FencedOut.
+   */
+  save(events: readonly AlertEvent[], fence?: Fence): Promise<void>;
+  /** Records a newly acquired lease's fencing number, refusing every write under an older one from now on (FencedOut when stale already). */
+  claimFence(fence: Fence): Promise<void>;
+  /** Every host's last contact as stored by any collector: host-down is evaluated on the cluster's view. */
+  hostsLastSeen(): Promise<HostLastSeen[]>;
   /** Silences not yet ended, as stored: at most SILENCES_MAX, the oldest-starting first. */
   silences(nowMs: number): Promise<StoredSilence[]>;
   /** Rules managed over the API: raw specs, validated by the caller. */
@@ -58,7 +66,5 @@ export interface AlertingApiStore extends AlertRepository {
   sampleHistory(metric: string, startMs: number, endMs: number): AsyncIterable<SamplePoint[]>;
 }
 
-/** All of alerting's storage; the hosts' last contact lets absence rules resume at start. */
-export interface AlertStorage extends AlertingApiStore {
-  hostsLastSeen(): Promise<HostLastSeen[]>;
-}
+/** All of alerting's storage. */
+export type AlertStorage = AlertingApiStore;

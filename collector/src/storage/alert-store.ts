@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { FencedOut, type Fence } from "../cluster/ports.js";
 import type { AlertFilter, AlertView, AlertEventView, EventPage, EventsPageQuery, SilenceInput } from "../api/ports.js";
 import { SILENCES_MAX, type AlertStorage, type HostLastSeen, type Silence, type StoredSilence } from "../rules/ports.js";
 import type { AlertEvent, AlertInstance, SamplePoint } from "../rules/types.js";
@@ -51,11 +52,16 @@ export class AlertStore implements AlertStorage {
     return this.db.selectFrom("alerts").select(["id", "instance"]).where("state", "in", ["pending", "firing"]).execute();
   }
 
-  async save(events: readonly AlertEvent[]): Promise<void> {
+  async claimFence(fence: Fence): Promise<void> {
+    await this.db.transaction().execute((tx) => checkFence(tx, fence));
+  }
+
+  async save(events: readonly AlertEvent[], fence?: Fence): Promise<void> {
     // The last snapshot of each instance in this group is its state; every event is history.
     const latest = new Map<string, AlertInstance>();
     for (const e of events) latest.set(e.alertId, e.instance);
     await this.db.transaction().execute(async (tx) => {
+      if (fence) await checkFence(tx, fence);
       for (const i of latest.values()) {
         await tx
           .insertInto("alerts")
@@ -200,6 +206,18 @@ export class AlertStore implements AlertStorage {
   sampleHistory(metric: string, startMs: number, endMs: number): AsyncIterable<SamplePoint[]> {
     return sampleHistory(this.db, metric, startMs, endMs);
   }
+}
+
+/**
+ * The fencing check, first in a guarded transaction: records the fence unless a newer one is recorded. The row lock it
+ * takes orders this transaction after any other write under the same lease; a stale fence aborts it (FencedOut).
+ */
+async function checkFence(tx: Transaction<Database>, fence: Fence): Promise<void> {
+  const r = await sql<{ fence: string }>`
+    INSERT INTO lease_fences (lease, fence) VALUES (${fence.lease}, ${fence.value})
+    ON CONFLICT (lease) DO UPDATE SET fence = EXCLUDED.fence WHERE lease_fences.fence <= EXCLUDED.fence
+    RETURNING fence`.execute(tx);
+  if (r.rows.length === 0) throw new FencedOut(fence);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -165,6 +165,17 @@ export interface SilencesTable {
   created_at: DefaultTimestamp;
 }
 
+export interface ClusterTable {
+  id: string;
+  created_at: DefaultTimestamp;
+}
+
+/** The highest fencing number each lease's guarded writes have carried (cluster/ports.ts). */
+export interface LeaseFencesTable {
+  lease: string;
+  fence: Int8;
+}
+
 export interface AlertRulesTable {
   name: string;
   /** The spec as the user wrote it. */
@@ -228,6 +239,8 @@ export interface Database {
   samples: SamplesTable;
   agent_tokens: AgentTokensTable;
   api_keys: ApiKeysTable;
+  cluster: ClusterTable;
+  lease_fences: LeaseFencesTable;
   audit_log: AuditLogTable;
   check_results: CheckResultsTable;
   check_state: CheckStateTable;

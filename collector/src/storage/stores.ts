@@ -50,6 +50,8 @@ export interface Stores {
   maintenance: MaintenanceStore;
   /** The storage figures: the API answers with them, maintenance/ watches them after each run. */
   stats: StorageStatsReader;
+  /** The id of the cluster of collectors sharing this database: it names their leases in Redis. */
+  clusterId(): Promise<string>;
 }
 
 /** What the stores are built over: the open database, its kind and samples partitions, the clock and the log. */
@@ -99,5 +101,6 @@ export function createStores({ db, kind, partitions, clock, log }: StoresBase, o
     notifyState: new NotifyStore(db, outbox),
     maintenance: new TierMaintenance(db, kind, partitions, opts.lifecycle, storageLog),
     stats: new PostgresStorageStats(db, opts.stats),
+    clusterId: async () => (await db.selectFrom("cluster").select("id").executeTakeFirstOrThrow()).id,
   };
 }
