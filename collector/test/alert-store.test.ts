@@ -94,23 +94,24 @@ function storeSuite(kind: "postgres" | "pglite") {
     const db = store.db;
     const clock = new ManualClock(T0);
     const host = `lease-${randomUUID().slice(0, 8)}`;
-    const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 5, hostDownLease: { held: () => true } });
+    // Both think they hold the lease: the first with fence 1, the second (which took it over) with fence 2.
+    const make = (fence: number) =>
+      new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 5, hostDownLease: { held: () => true, fence: () => fence } });
     const hostDown = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((a) => a.rule === "host-down" && a.labels.host === host);
     const until = async (check: () => Promise<boolean>) => {
       for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 5));
       assert.ok(await check(), "in time");
     };
-    const a = make();
+    const a = make(1);
     await a.start([]);
-    await a.takeHostDown(1);
     a.observe(host, 10_000, [], []);
     clock.set(T0 + 60_000);
     await until(async () => (await hostDown()).some((x) => x.state === "firing"));
     const [firing] = await hostDown();
 
-    const b = make();
+    const b = make(2);
     await b.start([]);
-    await b.takeHostDown(2);
+    await until(async () => b.openInstances().some((i) => i.id === firing!.id));
     // The old holder hears from the host and resolves the alert: its fence is stale, so nothing of it is stored.
     a.observe(host, 10_000, [], []);
     await until(async () => a.stats.fencedWrites === 1);

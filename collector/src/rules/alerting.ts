@@ -21,10 +21,10 @@ export interface AlertingOptions {
   /** Every transition, as it happens (notifications). */
   onTransitions?: (events: readonly AlertEvent[]) => void;
   /**
-   * Collectors sharing a database evaluate host-down on one of them, the holder of this lease (takeHostDown and
-   * dropHostDown follow it). Absent: this collector evaluates host-down from the start, alone.
+   * Collectors sharing a database evaluate host-down on one of them, the holder of this lease (followed on every
+   * tick: its fence while held, null otherwise). Absent: this collector evaluates host-down from the start, alone.
    */
-  hostDownLease?: { held(): boolean };
+  hostDownLease?: { held(): boolean; fence(): number | null };
 }
 
 /** The host-down lease's name, in Redis and in the fences its writes carry. */
@@ -80,6 +80,8 @@ export class Alerting {
   /** Set while this collector evaluates host-down under the lease. */
   private hostDownFence: Fence | null = null;
   private hostsRefresh: { atMs: number; running: boolean } = { atMs: Number.NEGATIVE_INFINITY, running: false };
+  /** A takeover under way (its fence): one at a time, retried on the next tick when it fails. */
+  private taking: number | null = null;
 
   constructor(private readonly opts: AlertingOptions) {}
 
@@ -167,7 +169,7 @@ export class Alerting {
    * from then on), then the stored host-down alerts are taken over and the hosts' last contact read, so nothing
    * fires twice or resolves wrongly; notifications learn of the open ones again (they ignore what they knew).
    */
-  async takeHostDown(fence: number): Promise<void> {
+  private async takeHostDown(fence: number): Promise<void> {
     const f: Fence = { lease: HOST_DOWN_LEASE, value: fence };
     await this.opts.repo.claimFence(f);
     const open = readInstances(await this.opts.repo.loadOpen());
@@ -180,7 +182,7 @@ export class Alerting {
   }
 
   /** The host-down lease is lost (or given up): another collector evaluates host-down and holds its alerts. */
-  dropHostDown(): void {
+  private dropHostDown(): void {
     this.hostDownFence = null;
     this.engine.forgetHostDown();
   }
@@ -225,14 +227,27 @@ export class Alerting {
   private tick(): void {
     const lease = this.opts.hostDownLease;
     this.guarded("tick", () => this.persist(this.withSilences(this.engine.tick({ hostDown: !lease }))));
-    const fence = this.hostDownFence;
-    if (!lease || !fence) return;
-    if (!lease.held()) {
-      this.dropHostDown();
+    if (lease) this.followHostDownLease(lease);
+  }
+
+  /** Host-down on this collector only while it holds the lease, and only once it has taken the stored state over. */
+  private followHostDownLease(lease: { held(): boolean; fence(): number | null }): void {
+    const fence = lease.held() ? lease.fence() : null;
+    if (fence === null) {
+      if (this.hostDownFence) this.dropHostDown();
+      return;
+    }
+    const current = this.hostDownFence;
+    if (current?.value !== fence) {
+      if (this.taking !== null) return;
+      this.taking = fence;
+      this.takeHostDown(fence)
+        .catch((err: Error) => this.opts.log.error({ err: err.message, fence }, "cannot take host-down over; retrying"))
+        .finally(() => (this.taking = null));
       return;
     }
     this.refreshHosts();
-    this.guarded("host-down", () => this.persist(this.withSilences(this.engine.tickHostDown()), fence));
+    this.guarded("host-down", () => this.persist(this.withSilences(this.engine.tickHostDown()), current));
   }
 
   /** Every host's last contact from the database, whichever collector it streams to; one read at a time. */
