@@ -1,11 +1,14 @@
 // Leases (cluster/): the store contract — one holder at a time, fencing numbers that only grow, renew and release
 // only by the holder, expiry after the TTL — held by the Redis store (real Redis, skipped without one) and by the
-// in-process store on a ManualClock, with the same cases.
+// in-process store on a ManualClock, with the same cases. Then the keeper that holds one lease for a collector: it
+// stops trusting the lease at once when a renew is refused, and by validUntil when the store cannot be reached.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { ManualClock } from "@vigil/shared";
+import pino from "pino";
+import { ManualClock, systemClock, type Clock } from "@vigil/shared";
+import { LeaseKeeper, newLeaseStats, type LeaseStats } from "../src/cluster/lease-keeper.js";
 import { LocalLeaseStore } from "../src/cluster/local-leases.js";
 import type { LeaseStore } from "../src/cluster/ports.js";
 import { RedisLeaseStore } from "../src/cluster/redis-leases.js";
@@ -163,3 +166,170 @@ describe("LocalLeaseStore (ManualClock)", () => {
     assert.notEqual(await store.acquire("d", "h", TTL), null);
   });
 });
+
+/** A store that fails on demand (`failing`: every call throws, as with Redis unreachable) or answers late (`lagMs`). */
+class FlakyStore implements LeaseStore {
+  failing = false;
+  lagMs = 0;
+  constructor(
+    readonly inner: LeaseStore,
+    private readonly clock?: ManualClock,
+  ) {}
+  async acquire(name: string, holder: string, ttlMs: number): Promise<number | null> {
+    this.check();
+    const fence = await this.inner.acquire(name, holder, ttlMs);
+    this.clock?.advance(this.lagMs);
+    return fence;
+  }
+  async renew(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    this.check();
+    const renewed = await this.inner.renew(name, holder, ttlMs);
+    this.clock?.advance(this.lagMs);
+    return renewed;
+  }
+  async release(name: string, holder: string): Promise<void> {
+    this.check();
+    return this.inner.release(name, holder);
+  }
+  private check(): void {
+    if (this.failing) throw new Error("connect ECONNREFUSED");
+  }
+}
+
+const quiet = pino({ level: "silent" });
+
+/** A keeper of the lease "alerts" with its callbacks recorded. */
+function keeper(store: LeaseStore, clock: Clock, holder: string, stats: LeaseStats = newLeaseStats(), ttlMs = 3_000) {
+  const events = { acquired: [] as number[], lost: [] as string[] };
+  const k = new LeaseKeeper({
+    name: "alerts",
+    holder,
+    ttlMs,
+    store,
+    clock,
+    log: quiet,
+    stats,
+    onAcquired: (fence) => events.acquired.push(fence),
+    onLost: (reason) => events.lost.push(reason),
+  });
+  return { k, events, stats };
+}
+
+describe("LeaseKeeper (LocalLeaseStore, ManualClock)", () => {
+  test("one keeper acquires and reports its fence; a second waits until the first stops, then gets a larger fence", async () => {
+    const clock = new ManualClock(0);
+    const store = new LocalLeaseStore(clock);
+    const stats = newLeaseStats();
+    const a = keeper(store, clock, "a", stats);
+    const b = keeper(store, clock, "b");
+    await a.k.tick();
+    assert.equal(a.events.acquired.length, 1);
+    assert.equal(a.k.held(), true);
+    assert.equal(a.k.fence(), a.events.acquired[0]);
+    assert.deepEqual(stats.leases.get("alerts"), { held: 1, acquired: 1, lost: 0, renewFailures: 0 });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1_000);
+      await a.k.tick();
+      await b.k.tick();
+    }
+    assert.equal(a.k.held(), true, "renewed every tick");
+    assert.deepEqual(b.events.acquired, []);
+    assert.equal(b.k.held(), false);
+    assert.equal(b.k.fence(), null);
+    await a.k.stop();
+    assert.deepEqual(a.events.lost, ["stopping"]);
+    assert.equal(a.k.held(), false);
+    assert.equal(stats.leases.get("alerts")!.held, 0);
+    await b.k.tick();
+    assert.equal(b.events.acquired.length, 1);
+    assert.ok(b.events.acquired[0]! > a.events.acquired[0]!);
+    await b.k.stop();
+  });
+
+  test("a refused renew loses the lease at once", async () => {
+    const clock = new ManualClock(0);
+    const store = new LocalLeaseStore(clock);
+    const a = keeper(store, clock, "a");
+    await a.k.tick();
+    await store.release("alerts", "a"); // as if it had expired and gone elsewhere
+    clock.advance(1_000);
+    await a.k.tick();
+    assert.equal(a.k.held(), false);
+    assert.equal(a.events.lost.length, 1);
+    assert.match(a.events.lost[0]!, /renew refused/);
+    assert.deepEqual(a.stats.leases.get("alerts"), { held: 0, acquired: 1, lost: 1, renewFailures: 1 });
+  });
+
+  test("with the store unreachable the lease holds until validUntil, then is lost once; it is taken again when the store is back", async () => {
+    const clock = new ManualClock(0);
+    const store = new FlakyStore(new LocalLeaseStore(clock));
+    const a = keeper(store, clock, "a");
+    await a.k.tick(); // acquired at 0: valid until 0 + 3000 - 300
+    clock.advance(1_000);
+    await a.k.tick(); // renewed at 1000: valid until 3700; the store's lease ends at 4000
+    store.failing = true;
+    clock.advance(1_000);
+    await a.k.tick();
+    clock.advance(1_000);
+    await a.k.tick();
+    clock.advance(699);
+    assert.equal(a.k.held(), true, "3699: still within validUntil");
+    assert.deepEqual(a.events.lost, []);
+    clock.advance(1);
+    assert.equal(a.k.held(), false, "3700: validUntil passed");
+    assert.equal(a.k.fence(), null);
+    await a.k.tick();
+    await a.k.tick();
+    assert.equal(a.events.lost.length, 1, "lost once");
+    assert.deepEqual(a.stats.leases.get("alerts"), { held: 0, acquired: 1, lost: 1, renewFailures: 2 });
+    store.failing = false;
+    await a.k.tick();
+    assert.equal(a.events.acquired.length, 1, "3700: the store still holds the old lease until 4000");
+    clock.advance(300);
+    await a.k.tick();
+    assert.equal(a.events.acquired.length, 2);
+    assert.ok(a.events.acquired[1]! > a.events.acquired[0]!);
+    assert.equal(a.k.held(), true);
+    await a.k.stop();
+  });
+
+  test("validUntil counts from when the request was sent, not from when the answer came", async () => {
+    const clock = new ManualClock(0);
+    const store = new FlakyStore(new LocalLeaseStore(clock), clock);
+    store.lagMs = 500;
+    const a = keeper(store, clock, "a");
+    await a.k.tick(); // sent at 0, answered at 500: valid until 0 + 3000 - 300
+    assert.equal(clock.now(), 500);
+    clock.advance(2_199);
+    assert.equal(a.k.held(), true);
+    clock.advance(1);
+    assert.equal(a.k.held(), false, "2700: validUntil passed");
+    await a.k.stop();
+  });
+});
+
+describe("LeaseKeeper on its timers (system clock)", () => {
+  test("start acquires; with the store unreachable the lease is lost by validUntil without another renew", async () => {
+    const store = new FlakyStore(new LocalLeaseStore(systemClock));
+    const a = keeper(store, systemClock, "a", newLeaseStats(), 1_000);
+    a.k.start();
+    try {
+      await until(() => a.k.held(), "acquired");
+      // The last renew that worked was sent before this: validUntil is at most 900 ms away (timer jitter aside).
+      store.failing = true;
+      const failedAt = Date.now();
+      await until(() => a.events.lost.length === 1, "lost");
+      assert.ok(Date.now() - failedAt <= 1_100, `lost ${Date.now() - failedAt} ms after the store failed`);
+      assert.match(a.events.lost[0]!, /not renewed/);
+      store.failing = false;
+      await until(() => a.events.acquired.length === 2, "acquired again");
+    } finally {
+      await a.k.stop();
+    }
+  });
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), what);
+}
