@@ -7,11 +7,13 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import pino from "pino";
+import { Registry } from "prom-client";
 import { ManualClock, systemClock, type Clock } from "@vigil/shared";
 import { LeaseKeeper, newLeaseStats, type LeaseStats } from "../src/cluster/lease-keeper.js";
 import { LocalLeaseStore } from "../src/cluster/local-leases.js";
 import type { LeaseStore } from "../src/cluster/ports.js";
 import { RedisLeaseStore } from "../src/cluster/redis-leases.js";
+import { registerLeaseMetrics } from "../src/telemetry/lease-metrics.js";
 
 const CI = process.env.CI === "true";
 const REDIS_URL = process.env.REDIS_URL || (CI ? "redis://127.0.0.1:6379" : undefined);
@@ -326,6 +328,38 @@ describe("LeaseKeeper on its timers (system clock)", () => {
     } finally {
       await a.k.stop();
     }
+  });
+});
+
+describe("lease metrics", () => {
+  test("each lease's held gauge and counters appear with their values, and follow the stats", async () => {
+    const clock = new ManualClock(0);
+    const store = new LocalLeaseStore(clock);
+    const stats = newLeaseStats();
+    const registry = new Registry();
+    registerLeaseMetrics(registry, stats);
+    const a = keeper(store, clock, "a", stats);
+    await a.k.tick();
+    await store.release("alerts", "a");
+    clock.advance(1_000);
+    await a.k.tick(); // renew refused: lost
+    await a.k.tick(); // acquired again
+    stats.leases.set("maintenance", { held: 0, acquired: 0, lost: 0, renewFailures: 0 });
+    const text = await registry.metrics();
+    for (const line of [
+      'vigil_collector_lease_held{lease="alerts"} 1',
+      'vigil_collector_lease_acquired_total{lease="alerts"} 2',
+      'vigil_collector_lease_lost_total{lease="alerts"} 1',
+      'vigil_collector_lease_renew_failures_total{lease="alerts"} 1',
+      'vigil_collector_lease_held{lease="maintenance"} 0',
+      'vigil_collector_lease_acquired_total{lease="maintenance"} 0',
+    ]) {
+      assert.ok(text.split("\n").includes(line), `${line} in\n${text}`);
+    }
+    await a.k.stop();
+    const after = await registry.metrics();
+    assert.ok(after.includes('vigil_collector_lease_held{lease="alerts"} 0'));
+    assert.ok(after.includes('vigil_collector_lease_lost_total{lease="alerts"} 1'), "a stop is not a loss");
   });
 });
 
