@@ -16,19 +16,20 @@ export function mirroredCounter(registry: Registry, name: string, help: string, 
   });
 }
 
-/** Like mirroredCounter, one series per `reason` label. */
-export function mirroredCounterByLabel(registry: Registry, name: string, help: string, read: () => ReadonlyMap<string, number>): void {
+/** Like mirroredCounter, one series per value of one label (`reason` unless named). */
+export function mirroredCounterByLabel(registry: Registry, name: string, help: string, read: () => ReadonlyMap<string, number>, label = "reason"): void {
   const seen = new Map<string, number>();
   new Counter({
     name,
     help,
-    labelNames: ["reason"],
+    labelNames: [label],
     registers: [registry],
     collect() {
-      for (const [reason, v] of read()) {
-        const before = seen.get(reason) ?? 0;
-        if (v > before) this.inc({ reason }, v - before);
-        seen.set(reason, v);
+      for (const [value, v] of read()) {
+        const before = seen.get(value) ?? 0;
+        // Incremented by 0 too: a label value the stats list shows from 0 (a lease not yet lost), not only once counted.
+        this.inc({ [label]: value }, Math.max(0, v - before));
+        seen.set(value, v);
       }
     },
   });

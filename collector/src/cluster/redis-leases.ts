@@ -1,0 +1,57 @@
+// Leases in Redis, shared by every collector: `vigil:lease:<name>` holds the holder's token and expires with the
+// lease; `vigil:fence:<name>` counts acquisitions and never expires, so fencing numbers only grow. Each operation is
+// one Lua script, atomic on the server: acquire sets the lease and counts the fence together (a crash between the two
+// cannot leave a lease without its number), renew and release act only while the key still holds the caller's token
+// (never on a lease that expired and went to another). One Redis, not Redis Cluster: a script's two keys may lie in
+// different slots. Errors from Redis propagate; the caller decides what an unreachable Redis means.
+import type { Redis } from "ioredis";
+import { checkLease, checkLeaseTtl } from "./lease-input.js";
+import type { LeaseStore } from "./ports.js";
+
+const LEASE_PREFIX = "vigil:lease:";
+const FENCE_PREFIX = "vigil:fence:";
+
+// KEYS: lease, fence. ARGV: holder, ttl. SET NX answers nil (false in Lua) when the lease is held.
+const ACQUIRE = `
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+  return redis.call("INCR", KEYS[2])
+end
+return false`;
+
+// KEYS: lease. ARGV: holder, ttl.
+const RENEW = `
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  return redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+return 0`;
+
+// KEYS: lease. ARGV: holder.
+const RELEASE = `
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  return redis.call("DEL", KEYS[1])
+end
+return 0`;
+
+export class RedisLeaseStore implements LeaseStore {
+  constructor(private readonly redis: Redis) {}
+
+  async acquire(name: string, holder: string, ttlMs: number): Promise<number | null> {
+    checkLease(name, holder);
+    checkLeaseTtl(ttlMs);
+    const fence = await this.redis.eval(ACQUIRE, 2, LEASE_PREFIX + name, FENCE_PREFIX + name, holder, ttlMs);
+    if (fence === null) return null;
+    if (typeof fence !== "number") throw new Error(`lease ${name}: Redis answered ${typeof fence} for a fencing number`);
+    return fence;
+  }
+
+  async renew(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    checkLease(name, holder);
+    checkLeaseTtl(ttlMs);
+    return (await this.redis.eval(RENEW, 1, LEASE_PREFIX + name, holder, ttlMs)) === 1;
+  }
+
+  async release(name: string, holder: string): Promise<void> {
+    checkLease(name, holder);
+    await this.redis.eval(RELEASE, 1, LEASE_PREFIX + name, holder);
+  }
+}
