@@ -6,7 +6,10 @@ import { newAuditStats } from "./api/audit-trail.js";
 import { accessAnnouncement, isLoopbackHost, newAccessStats, openAccessFor } from "./api/authenticate.js";
 import { buildHttpServer } from "./api/http-server.js";
 import { newRateLimitStats } from "./api/rate-limit.js";
+import { LeaseKeeper, newLeaseStats } from "./cluster/lease-keeper.js";
+import { LocalLeaseStore } from "./cluster/local-leases.js";
 import { connectRedis } from "./cluster/redis.js";
+import { RedisLeaseStore } from "./cluster/redis-leases.js";
 import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
@@ -14,7 +17,7 @@ import { newIngestStats, noAuth, type CommittedBatch, type IngestStats } from ".
 import { MaintenanceSchedule } from "./maintenance/schedule.js";
 import { StorageWatch } from "./maintenance/storage-watch.js";
 import { startNotifications } from "./notify/pipeline.js";
-import { Alerting } from "./rules/alerting.js";
+import { Alerting, HOST_DOWN_LEASE, restoredEvents } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
 import { openStorage } from "./storage/open.js";
 import { readKeyPair, readPemFile } from "./tls-files.js";
@@ -22,6 +25,7 @@ import type { SamplePoint } from "./rules/types.js";
 import { createSelfMetrics } from "./telemetry/self-metrics.js";
 import { registerAccessMetrics } from "./telemetry/access-metrics.js";
 import { registerAlertingMetrics } from "./telemetry/alerting-metrics.js";
+import { registerLeaseMetrics } from "./telemetry/lease-metrics.js";
 import { registerMaintenanceMetrics } from "./telemetry/maintenance-metrics.js";
 import { registerStorageMetrics } from "./telemetry/storage-metrics.js";
 
@@ -82,6 +86,20 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   if (!httpTls && !isLoopbackHost(config.httpListen.host)) {
     log.warn({ http: formatHostPort(config.httpListen) }, "HTTP API is plaintext off loopback: API keys cross the network readable; set http_tls.cert and http_tls.key for HTTPS");
   }
+  const collectorId = randomUUID();
+  const redisStats = { errors: 0 };
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log.child({ component: "redis" }), redisStats) : null;
+  // Work one collector of the cluster does at a time, under a lease: in Redis when shared, else in this process.
+  const leaseStats = newLeaseStats();
+  const hostDownLease = new LeaseKeeper({
+    name: HOST_DOWN_LEASE,
+    holder: collectorId,
+    ttlMs: config.leaseTtlMs,
+    store: redis ? new RedisLeaseStore(redis, await storage.clusterId()) : new LocalLeaseStore(clock),
+    clock,
+    log: log.child({ component: "cluster" }),
+    stats: leaseStats,
+  });
   const redactor = configRedactor(config);
   const notifications = await startNotifications({ outbox: storage.outbox, state: storage.notifyState, config, clock, log, redact: (text) => redactor.text(text) });
   const alerting = new Alerting({
@@ -91,27 +109,17 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     rulesDir: config.rulesDir,
     disabledDefaults: config.disabledRules,
     onTransitions: (events) => notifications.dispatcher.onAlertEvents(events),
+    hostDownLease,
   });
   const rulesReport = await alerting.start(await storage.alerts.hostsLastSeen());
   // Alert state and notification decisions are stored in separate transactions: after a crash between the two, the
   // policy learns of every open alert again here (it ignores what it already knew), so no page is lost.
-  notifications.dispatcher.onAlertEvents(
-    alerting.openInstances().map((i) => ({
-      alertId: i.id,
-      ruleName: i.ruleName,
-      kind: i.state === "firing" ? "firing" : "pending",
-      severity: i.severity,
-      value: i.value,
-      labels: i.labels,
-      timeMs: clock.now(),
-      message: "restored at start",
-      instance: i,
-    })),
-  );
+  notifications.dispatcher.onAlertEvents(restoredEvents(alerting.openInstances(), clock.now()));
   for (const e of rulesReport.errors) log.error({ err: e }, "invalid alert rule");
   log.info({ rules: rulesReport.rules }, "alert rules loaded");
   // Once alerting runs: each run ends by sending it the storage figures.
   maintenance.start();
+  hostDownLease.start();
 
   const ingestStats = newIngestStats();
   const grpc = await startGrpcServer({
@@ -130,7 +138,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     auth: config.insecureNoAuth ? noAuth : storage.tokens,
     clock,
     log: log.child({ component: "ingest" }),
-    collectorId: randomUUID(),
+    collectorId,
     stats: ingestStats,
     observer: (b) =>
       alerting.observe(
@@ -145,13 +153,12 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   registerMaintenanceMetrics(selfMetrics, maintenance.stats);
   registerStorageMetrics(selfMetrics, storageWatch.stats);
   registerAlertingMetrics(selfMetrics, alerting.stats);
+  registerLeaseMetrics(selfMetrics, leaseStats);
   const openAccess = openAccessFor(config.httpListen.host, config.insecureNoAuth);
   const accessStats = newAccessStats();
   const auditStats = newAuditStats();
   const rateLimitStats = newRateLimitStats();
-  const redisStats = { errors: 0 };
   registerAccessMetrics(selfMetrics, accessStats, auditStats, rateLimitStats, redisStats);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, log.child({ component: "redis" }), redisStats) : null;
   const access = accessAnnouncement(openAccess, await storage.apiKeys.anyActive(clock.now()));
   if (access.warn) log.warn(access.message);
   else log.info(access.message);
@@ -187,6 +194,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     reloadRulesInBackground: () => alerting.reloadInBackground(),
     async stop() {
       await maintenance.stop();
+      await hostDownLease.stop();
       await grpc.close();
       await storage.ingest.close();
       await alerting.stop();

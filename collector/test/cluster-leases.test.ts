@@ -116,12 +116,12 @@ describe("RedisLeaseStore (real Redis)", { skip: !REDIS_URL && "REDIS_URL not se
   };
   let stores: [LeaseStore, LeaseStore] | undefined;
   after(async () => {
-    if (names.length > 0) await conns[0]!.del(...names.flatMap((n) => [`vigil:lease:${n}`, `vigil:fence:${n}`]));
+    if (names.length > 0) await conns[0]!.del(...names.flatMap((n) => [`vigil:lease:test:${n}`, `vigil:fence:test:${n}`]));
     for (const c of conns) c.disconnect();
   });
 
   leaseContract(() => {
-    stores ??= [new RedisLeaseStore(connect()), new RedisLeaseStore(connect())];
+    stores ??= [new RedisLeaseStore(connect(), "test"), new RedisLeaseStore(connect(), "test")];
     return {
       stores,
       wait: (ms) => new Promise((ok) => setTimeout(ok, ms)),
@@ -137,12 +137,12 @@ describe("RedisLeaseStore (real Redis)", { skip: !REDIS_URL && "REDIS_URL not se
     const redis = connect();
     const n = `test:lease-${suffix()}`;
     names.push(n);
-    const f = await new RedisLeaseStore(redis).acquire(n, "h1", TTL);
-    assert.equal(await redis.get(`vigil:lease:${n}`), "h1");
-    const ttl = await redis.pttl(`vigil:lease:${n}`);
+    const f = await new RedisLeaseStore(redis, "test").acquire(n, "h1", TTL);
+    assert.equal(await redis.get(`vigil:lease:test:${n}`), "h1");
+    const ttl = await redis.pttl(`vigil:lease:test:${n}`);
     assert.ok(ttl > 0 && ttl <= TTL, `pttl ${ttl}`);
-    assert.equal(Number(await redis.get(`vigil:fence:${n}`)), f);
-    assert.equal(await redis.pttl(`vigil:fence:${n}`), -1);
+    assert.equal(Number(await redis.get(`vigil:fence:test:${n}`)), f);
+    assert.equal(await redis.pttl(`vigil:fence:test:${n}`), -1);
   });
 });
 

@@ -37,9 +37,9 @@ export interface LeaseKeeperOptions {
   clock: Clock;
   log: Logger;
   /** The lease is held: the work it guards may start, its writes carrying this fence. */
-  onAcquired(fence: number): void;
+  onAcquired?(fence: number): void;
   /** The lease is lost or given up ("stopping"): the work must stop. */
-  onLost(reason: string): void;
+  onLost?(reason: string): void;
   stats: LeaseStats;
 }
 
@@ -74,7 +74,7 @@ export class LeaseKeeper {
     // The work stops before the lease is released, so another collector never starts it while this one still runs it.
     this.drop();
     log.info({ lease: name }, "lease given up: stopping");
-    this.opts.onLost("stopping");
+    this.opts.onLost?.("stopping");
     try {
       await store.release(name, holder);
     } catch (err) {
@@ -120,7 +120,7 @@ export class LeaseKeeper {
       this.hold(fence, sentAt);
       this.counts.acquired++;
       log.info({ lease: name, fence }, "lease acquired");
-      this.opts.onAcquired(fence);
+      this.opts.onAcquired?.(fence);
       return;
     }
     const fence = this.current;
@@ -164,7 +164,7 @@ export class LeaseKeeper {
     this.drop();
     this.counts.lost++;
     this.opts.log.warn({ lease: this.opts.name, reason }, "lease lost");
-    this.opts.onLost(reason);
+    this.opts.onLost?.(reason);
   }
 
   private drop(): void {

@@ -1,5 +1,5 @@
-// Leases in Redis, shared by every collector: `vigil:lease:<name>` holds the holder's token and expires with the
-// lease; `vigil:fence:<name>` counts acquisitions and never expires, so fencing numbers only grow. Each operation is
+// Leases in Redis, shared by every collector: `vigil:lease:<cluster>:<name>` holds the holder's token and expires
+// with the lease; `vigil:fence:<cluster>:<name>` counts acquisitions and never expires, so fencing numbers only grow. Each operation is
 // one Lua script, atomic on the server: acquire sets the lease and counts the fence together (a crash between the two
 // cannot leave a lease without its number), renew and release act only while the key still holds the caller's token
 // (never on a lease that expired and went to another). One Redis, not Redis Cluster: a script's two keys may lie in
@@ -33,12 +33,23 @@ end
 return 0`;
 
 export class RedisLeaseStore implements LeaseStore {
-  constructor(private readonly redis: Redis) {}
+  private readonly leasePrefix: string;
+  private readonly fencePrefix: string;
+
+  /** `cluster`: the id of the collectors' database, so that two clusters sharing a Redis never share a lease. */
+  constructor(
+    private readonly redis: Redis,
+    cluster: string,
+  ) {
+    checkLease(cluster, "cluster");
+    this.leasePrefix = `${LEASE_PREFIX}${cluster}:`;
+    this.fencePrefix = `${FENCE_PREFIX}${cluster}:`;
+  }
 
   async acquire(name: string, holder: string, ttlMs: number): Promise<number | null> {
     checkLease(name, holder);
     checkLeaseTtl(ttlMs);
-    const fence = await this.redis.eval(ACQUIRE, 2, LEASE_PREFIX + name, FENCE_PREFIX + name, holder, ttlMs);
+    const fence = await this.redis.eval(ACQUIRE, 2, this.leasePrefix + name, this.fencePrefix + name, holder, ttlMs);
     if (fence === null) return null;
     if (typeof fence !== "number") throw new Error(`lease ${name}: Redis answered ${typeof fence} for a fencing number`);
     return fence;
@@ -47,11 +58,11 @@ export class RedisLeaseStore implements LeaseStore {
   async renew(name: string, holder: string, ttlMs: number): Promise<boolean> {
     checkLease(name, holder);
     checkLeaseTtl(ttlMs);
-    return (await this.redis.eval(RENEW, 1, LEASE_PREFIX + name, holder, ttlMs)) === 1;
+    return (await this.redis.eval(RENEW, 1, this.leasePrefix + name, holder, ttlMs)) === 1;
   }
 
   async release(name: string, holder: string): Promise<void> {
     checkLease(name, holder);
-    await this.redis.eval(RELEASE, 1, LEASE_PREFIX + name, holder);
+    await this.redis.eval(RELEASE, 1, this.leasePrefix + name, holder);
   }
 }

@@ -1,0 +1,85 @@
+// Host-down across collectors, with the shipped binaries: two collectors share one database and Redis, an agent
+// streams to one of them. The other must not take the host for down (it never hears from it, but the cluster does),
+// and when the agent stops exactly one host-down alert names it, whichever collector evaluates; when the collector
+// that evaluates host-down is killed, the other takes the lease over and does not page again for what is firing.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestDatabase, serverUrl, type TestDatabase } from "./support/postgres.js";
+import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
+
+const REDIS_URL = process.env.REDIS_URL || (process.env.CI === "true" ? "redis://127.0.0.1:6379" : undefined);
+const skip = !REDIS_URL ? "REDIS_URL not set" : !serverUrl() ? "two collectors share a database: needs DATABASE_URL" : false;
+const HOST = `cluster-hd-${process.pid}`;
+
+interface Alert {
+  id: string;
+  rule: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+describe("host-down with two collectors", { skip }, () => {
+  let db: TestDatabase;
+  const dir = mkdtempSync(join(tmpdir(), "vigil-cluster-hd-"));
+  const rules = join(dir, "rules");
+  const collectors: CollectorProc[] = [];
+  let agent: Proc | undefined;
+
+  const start = () =>
+    startCollector({
+      databaseUrl: db.url,
+      args: ["--rules-dir", rules],
+      env: { REDIS_URL: REDIS_URL!, VIGIL_DISABLED_RULES: "host-down", VIGIL_CLUSTER_LEASE_TTL: "2s" },
+    });
+  const hostAlerts = async (c: CollectorProc) => {
+    const all: Alert[] = [];
+    for (const state of ["pending", "firing", "resolved"]) all.push(...(await getJson<{ alerts: Alert[] }>(`${c.httpUrl}/api/v1/alerts?state=${state}`)).alerts);
+    return all.filter((a) => a.rule === "host-gone" && a.labels.host === HOST);
+  };
+
+  before(async () => {
+    db = await createTestDatabase();
+    mkdirSync(rules);
+    writeFileSync(join(rules, "hd.yaml"), ["rules:", "  - name: host-gone", "    kind: absent", "    host_down: true", "    for: 4s", "    severity: critical"].join("\n"));
+    collectors.push(await start());
+    agent = startAgent(["--collector", collectors[0]!.grpcAddress, "--interval", "1s", "--hostname", HOST]);
+    await agent.waitForLog((l) => l.msg === "connected to collector");
+    // The second collector starts when the host is known: it reads the host's last contact from the database.
+    await new Promise((r) => setTimeout(r, 2000));
+    collectors.push(await start());
+  });
+  after(async () => {
+    await agent?.kill();
+    for (const c of collectors) await c.kill();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a host streaming to one collector is not down for the other", async () => {
+    // Twice the rule's `for`, past a lease move or two.
+    await new Promise((r) => setTimeout(r, 9000));
+    for (const c of collectors) assert.deepEqual(await hostAlerts(c), [], "host-down fired for a host that streams");
+    const holders = collectors.filter((c) => c.logs.some((l) => l.msg === "lease acquired" && l.lease === "host-down"));
+    assert.equal(holders.length, 1, "exactly one collector evaluates host-down");
+  });
+
+  test("the agent stops: exactly one host-down alert names the host; killing its evaluator pages no second time", async () => {
+    await agent!.kill("SIGKILL");
+    agent = undefined;
+    const firing = await eventually(async () => (await hostAlerts(collectors[1]!)).find((a) => a.state === "firing"), 20_000, "host-down firing");
+    assert.equal(firing.labels.host, HOST);
+    const holder = collectors.find((c) => c.logs.some((l) => l.msg === "lease acquired" && l.lease === "host-down"))!;
+    const other = collectors.find((c) => c !== holder)!;
+    await holder.kill("SIGKILL");
+    await other.waitForLog((l) => l.msg === "lease acquired" && l.lease === "host-down", 15_000);
+    // Past the new holder's first evaluations: it adopted the firing alert instead of opening another.
+    await new Promise((r) => setTimeout(r, 3000));
+    const all = await hostAlerts(other);
+    assert.equal(all.length, 1, JSON.stringify(all));
+    assert.equal(all[0]!.id, firing.id);
+    assert.equal(all[0]!.state, "firing");
+  });
+});
