@@ -144,6 +144,15 @@ describe("RedisLeaseStore (real Redis)", { skip: !REDIS_URL && "REDIS_URL not se
     assert.equal(Number(await redis.get(`vigil:fence:test:${n}`)), f);
     assert.equal(await redis.pttl(`vigil:fence:test:${n}`), -1);
   });
+
+  test("when the fence cannot be counted, acquire fails and leaves no lease without a fence", async () => {
+    const redis = connect();
+    const n = `test:lease-${suffix()}`;
+    names.push(n);
+    await redis.set(`vigil:fence:test:${n}`, "not a number");
+    await assert.rejects(new RedisLeaseStore(redis, "test").acquire(n, "h1", TTL), /not an integer/);
+    assert.equal(await redis.exists(`vigil:lease:test:${n}`), 0);
+  });
 });
 
 describe("LocalLeaseStore (ManualClock)", () => {
@@ -246,6 +255,11 @@ describe("LeaseKeeper (LocalLeaseStore, ManualClock)", () => {
     assert.equal(b.events.acquired.length, 1);
     assert.ok(b.events.acquired[0]! > a.events.acquired[0]!);
     await b.k.stop();
+  });
+
+  test("a bad name or TTL is refused when the keeper is made, not on every round", () => {
+    const clock = new ManualClock(0);
+    assert.throws(() => keeper(new LocalLeaseStore(clock), clock, "a", newLeaseStats(), 999), RangeError);
   });
 
   test("a refused renew loses the lease at once", async () => {

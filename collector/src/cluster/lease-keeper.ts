@@ -7,6 +7,7 @@
 // resumes (on whichever collector wins) when Redis returns. Every time decision reads the Clock; the timers only wake
 // the keeper, so tests drive it with `tick()` and a ManualClock.
 import type { Clock, Logger } from "@vigil/shared";
+import { checkLease, checkLeaseTtl } from "./lease-input.js";
 import type { LeaseStore } from "./ports.js";
 
 export interface LeaseCounts {
@@ -54,6 +55,9 @@ export class LeaseKeeper {
   private stopped = false;
 
   constructor(private readonly opts: LeaseKeeperOptions) {
+    // Checked here, not first by the store on every round, where a wrong setting would only show as failed rounds.
+    checkLease(opts.name, opts.holder);
+    checkLeaseTtl(opts.ttlMs);
     opts.stats.leases.set(opts.name, this.counts);
   }
 

@@ -1,9 +1,10 @@
 // Leases in Redis, shared by every collector: `vigil:lease:<cluster>:<name>` holds the holder's token and expires
-// with the lease; `vigil:fence:<cluster>:<name>` counts acquisitions and never expires, so fencing numbers only grow. Each operation is
-// one Lua script, atomic on the server: acquire sets the lease and counts the fence together (a crash between the two
-// cannot leave a lease without its number), renew and release act only while the key still holds the caller's token
-// (never on a lease that expired and went to another). One Redis, not Redis Cluster: a script's two keys may lie in
-// different slots. Errors from Redis propagate; the caller decides what an unreachable Redis means.
+// with the lease; `vigil:fence:<cluster>:<name>` counts acquisitions and never expires, so fencing numbers only grow.
+// Each operation is one Lua script, atomic on the server: acquire (SET NX PX, as a check then a SET) counts the fence
+// and sets the lease together, so a crash between the two cannot leave a lease without its number; renew and release
+// act only while the key still holds the caller's token (never on a lease that expired and went to another). One
+// Redis, not Redis Cluster: a script's two keys may lie in different slots. Errors from Redis propagate; the caller
+// decides what an unreachable Redis means.
 import type { Redis } from "ioredis";
 import { checkLease, checkLeaseTtl } from "./lease-input.js";
 import type { LeaseStore } from "./ports.js";
@@ -11,12 +12,15 @@ import type { LeaseStore } from "./ports.js";
 const LEASE_PREFIX = "vigil:lease:";
 const FENCE_PREFIX = "vigil:fence:";
 
-// KEYS: lease, fence. ARGV: holder, ttl. SET NX answers nil (false in Lua) when the lease is held.
+// KEYS: lease, fence. ARGV: holder, ttl. A script is not rolled back when a command in it fails, so the fence is
+// counted before the lease is set: should INCR fail (the key is not a counter), no lease is left without its number.
 const ACQUIRE = `
-if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
-  return redis.call("INCR", KEYS[2])
+if redis.call("EXISTS", KEYS[1]) == 1 then
+  return false
 end
-return false`;
+local fence = redis.call("INCR", KEYS[2])
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+return fence`;
 
 // KEYS: lease. ARGV: holder, ttl.
 const RENEW = `
