@@ -2,6 +2,7 @@
 // streams to one of them. The other must not take the host for down (it never hears from it, but the cluster does),
 // and when the agent stops exactly one host-down alert names it, whichever collector evaluates; when the collector
 // that evaluates host-down is killed, the other takes the lease over and does not page again for what is firing.
+// With Redis cut off, ingest goes on, the lease is given up within its TTL and taken again when Redis is back.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, serverUrl, type TestDatabase } from "./support/postgres.js";
 import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
 const REDIS_URL = process.env.REDIS_URL || (process.env.CI === "true" ? "redis://127.0.0.1:6379" : undefined);
 const skip = !REDIS_URL ? "REDIS_URL not set" : !serverUrl() ? "two collectors share a database: needs DATABASE_URL" : false;
@@ -81,5 +83,50 @@ describe("host-down with two collectors", { skip }, () => {
     assert.equal(all.length, 1, JSON.stringify(all));
     assert.equal(all[0]!.id, firing.id);
     assert.equal(all[0]!.state, "firing");
+  });
+});
+
+describe("Redis cut off under a streaming agent", { skip }, () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let collector: CollectorProc;
+  let agent: Proc | undefined;
+  const host = `cluster-cut-${process.pid}`;
+
+  before(async () => {
+    db = await createTestDatabase();
+    const redis = new URL(REDIS_URL!);
+    proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    collector = await startCollector({ databaseUrl: db.url, env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, VIGIL_CLUSTER_LEASE_TTL: "2s" } });
+    await collector.waitForLog((l) => l.msg === "lease acquired" && l.lease === "host-down", 10_000);
+    agent = startAgent(["--collector", collector.grpcAddress, "--interval", "1s", "--hostname", host]);
+    await agent.waitForLog((l) => l.msg === "connected to collector");
+  });
+  after(async () => {
+    await agent?.kill();
+    await collector?.kill();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  const committedRows = async () => Number(/^vigil_storage_committed_rows_total (\d+)$/m.exec(await (await fetch(`${collector.httpUrl}/metrics`)).text())?.[1]);
+
+  test("ingest goes on; the lease is lost within its TTL and taken again when Redis is back", async () => {
+    const before = await committedRows();
+    proxy.cut("refuse");
+    const cutAt = Date.now();
+    await collector.waitForLog((l) => l.msg === "lease lost" && l.lease === "host-down", 5_000);
+    assert.ok(Date.now() - cutAt <= 3_000, `lease given up ${Date.now() - cutAt} ms after Redis went away (TTL 2 s)`);
+    await new Promise((r) => setTimeout(r, 6000));
+    const during = await committedRows();
+    assert.ok(during > before, `rows committed while Redis was cut: ${before} → ${during}`);
+    const acquiredBefore = collector.logs.filter((l) => l.msg === "lease acquired").length;
+    proxy.restore();
+    await eventually(async () => (collector.logs.filter((l) => l.msg === "lease acquired").length > acquiredBefore ? true : undefined), 15_000, "lease taken again");
+    const metrics = await (await fetch(`${collector.httpUrl}/metrics`)).text();
+    assert.match(metrics, /^vigil_collector_lease_held\{lease="host-down"\} 1$/m);
+    assert.match(metrics, /^vigil_collector_lease_lost_total\{lease="host-down"\} [1-9]/m);
+    // The agent's stream never noticed: ingest does not touch Redis.
+    assert.ok(!agent!.logs.some((l) => l.msg === "collector stream closed; reconnecting"), "the agent's stream broke");
   });
 });

@@ -19,6 +19,7 @@ import { StorageWatch } from "./maintenance/storage-watch.js";
 import { startNotifications } from "./notify/pipeline.js";
 import { Alerting, HOST_DOWN_LEASE, restoredEvents } from "./rules/alerting.js";
 import { alertingApi } from "./rules/alerting-api.js";
+import { HostStreamFollower } from "./rules/host-streams.js";
 import { openStorage } from "./storage/open.js";
 import { readKeyPair, readPemFile } from "./tls-files.js";
 import type { SamplePoint } from "./rules/types.js";
@@ -122,6 +123,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   hostDownLease.start();
 
   const ingestStats = newIngestStats();
+  const hostStreams = new HostStreamFollower(alerting);
   const grpc = await startGrpcServer({
     listen: config.grpcListen,
     tls,
@@ -140,6 +142,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
     log: log.child({ component: "ingest" }),
     collectorId,
     stats: ingestStats,
+    streams: hostStreams,
     observer: (b) =>
       alerting.observe(
         b.host,
@@ -196,6 +199,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       await maintenance.stop();
       await hostDownLease.stop();
       await grpc.close();
+      hostStreams.stop();
       await storage.ingest.close();
       await alerting.stop();
       await notifications.stop();

@@ -90,6 +90,38 @@ function storeSuite(kind: "postgres" | "pglite") {
     // Agents stamp whole milliseconds; storage keeps times to the millisecond (blocks store them as integers).
     assert.equal(seen.find((x) => x.v === 7)!.t, start + 3500, "sub-millisecond times rounded to the millisecond");
   });
+  test("a host's stream moves: the new collector takes its firing alert over, and the next crossing opens no second one", async () => {
+    const db = store.db;
+    const clock = new ManualClock(T0);
+    const host = `moved-${randomUUID().slice(0, 8)}`;
+    await sql`INSERT INTO alert_rules (name, spec) VALUES ('hot', '{"name":"hot","kind":"threshold","metric":"test.hot","critical":{"op":">","value":10}}'::jsonb)
+      ON CONFLICT (name) DO NOTHING`.execute(db);
+    const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 3_600_000 });
+    const hot = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((x) => x.rule === "hot" && x.labels.host === host);
+    const point = (value: number, timeMs: number) => [{ host, metric: "test.hot", labels: {}, timeMs, value }];
+    // Both run before the alert exists: the second learns of it only by taking the host over.
+    const a = make();
+    const b = make();
+    await a.start([]);
+    await b.start([]);
+    a.observe(host, 1000, point(50, T0), []);
+    await a.flushed();
+    const [firing] = await hot();
+    assert.equal(firing?.state, "firing");
+
+    a.releaseHost(host);
+    await b.takeHost(host);
+    b.observe(host, 1000, point(60, T0 + 1000), []);
+    await b.flushed();
+    assert.deepEqual((await hot()).map((x) => [x.id, x.state]), [[firing!.id, "firing"]]);
+    assert.ok(!a.openInstances().some((i) => i.labels.host === host), "the old collector let the host's alerts go");
+    b.observe(host, 1000, point(1, T0 + 2000), []);
+    await b.flushed();
+    assert.deepEqual((await hot()).map((x) => [x.id, x.state]), [[firing!.id, "resolved"]], "the new collector resolves it");
+    await a.stop();
+    await b.stop();
+  });
+
   test("host-down under the lease: a stale holder's write is refused and stores nothing; the new holder adopts the alert", async () => {
     const db = store.db;
     const clock = new ManualClock(T0);

@@ -5,7 +5,7 @@ import { formatDuration, type Clock, type Logger } from "@vigil/shared";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { decideIdentity, type IdentityDecision } from "./identity.js";
 import type { IngestLimits } from "./limits.js";
-import { countBy, type AgentAuthenticator, type CheckRun, type CommittedBatch, type HostOwner, type IngestObserver, type IngestStats, type IngestStorage } from "./ports.js";
+import { countBy, type AgentAuthenticator, type CheckRun, type CommittedBatch, type HostOwner, type HostStreams, type IngestObserver, type IngestStats, type IngestStorage } from "./ports.js";
 import { IngestRefusal } from "./refusal.js";
 import { StreamSeriesTable } from "./stream-series.js";
 import { validateBatch } from "./validate.js";
@@ -21,6 +21,8 @@ export interface AgentStreamDeps {
   limits: IngestLimits;
   /** Told of every batch once it is committed (alert evaluation). */
   observer?: IngestObserver;
+  /** Told when a host's stream opens here (awaited before its first batch) and when it ends. */
+  streams?: HostStreams;
 }
 
 type Call = grpc.ServerDuplexStream<AgentMessage, CollectorMessage>;
@@ -90,6 +92,7 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
         if (host) throw new CollectorError(CollectorErrors.PROTOCOL, "Hello sent twice on one stream");
         clearTimeout(helloTimer);
         host = await welcome(msg.msg.value, who, deps, send);
+        await deps.streams?.opened(host.name);
       } else if (msg.msg.case === "batch") {
         if (!host) throw new CollectorError(CollectorErrors.PROTOCOL, "the first message on a stream must be Hello");
         const b = msg.msg.value;
@@ -144,6 +147,7 @@ export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promi
   } finally {
     clearTimeout(helloTimer);
     stats.streamsOpen--;
+    if (host) deps.streams?.closed(host.name);
   }
 }
 

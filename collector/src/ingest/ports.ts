@@ -133,3 +133,12 @@ export interface CommittedBatch {
 }
 
 export type IngestObserver = (b: CommittedBatch) => void;
+
+/**
+ * Who wants to know where hosts stream (alert state follows a host's stream between collectors). `opened` is awaited
+ * before the stream's first batch and must not throw; `closed` is called once per opened stream.
+ */
+export interface HostStreams {
+  opened(host: string): Promise<void>;
+  closed(host: string): void;
+}

@@ -187,6 +187,22 @@ export class Alerting {
     this.engine.forgetHostDown();
   }
 
+  /** A host's stream is here now: alerts stored for it by another collector are taken over (failures are logged). */
+  async takeHost(host: string): Promise<void> {
+    try {
+      await this.saving;
+      const open = readInstances(await this.opts.repo.loadOpen(host));
+      this.guarded("take host", () => this.engine.adoptHost(host, open.instances));
+    } catch (err) {
+      this.opts.log.warn({ host, err: (err as Error).message }, "cannot read the host's stored alerts; evaluating it afresh");
+    }
+  }
+
+  /** A host's stream went elsewhere: its alerts (host-down aside) and series are that collector's now. */
+  releaseHost(host: string): void {
+    this.guarded("release host", () => this.engine.forgetHost(host));
+  }
+
   /** Pending and firing instances now. */
   openInstances(): AlertInstance[] {
     return this.engine.instances().filter((i) => i.state === "pending" || i.state === "firing");

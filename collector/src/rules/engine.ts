@@ -181,6 +181,25 @@ export class RuleEngine {
     }
   }
 
+  /** Takes a host's stored alerts (host-down aside) that are not held here: its stream moved here from another collector. */
+  adoptHost(host: string, stored: readonly AlertInstance[]): void {
+    for (const saved of stored) {
+      const rule = this.byName.get(saved.ruleName);
+      if (saved.state === "resolved" || saved.labels.host !== host || !rule || this.hostDownRules.includes(rule)) continue;
+      this.reinstate(saved);
+    }
+  }
+
+  /** Forgets a host's alerts (host-down aside) and series: its stream went to another collector. */
+  forgetHost(host: string): void {
+    for (const a of [...this.alertsById.values()]) if (a.data.labels.host === host && !this.hostDownRules.includes(a.rule)) this.drop(a);
+    for (const s of [...this.series.values()]) {
+      if (s.host !== host) continue;
+      this.series.delete(s.key);
+      this.absentTracked.delete(s);
+    }
+  }
+
   /** Forgets the host-down instances: another collector evaluates host-down now. */
   forgetHostDown(): void {
     for (const a of [...this.alertsById.values()]) if (this.hostDownRules.includes(a.rule)) this.drop(a);

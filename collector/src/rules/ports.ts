@@ -25,8 +25,8 @@ export interface StoredSilence extends Omit<Silence, "matchers"> {
 
 /** What the alerting runtime needs from storage. */
 export interface AlertRepository {
-  /** Pending and firing instances as stored, to resume after a restart (validated by the caller). */
-  loadOpen(): Promise<{ id: string; instance: unknown }[]>;
+  /** Pending and firing instances as stored, all or one host's, to resume or take over (validated by the caller). */
+  loadOpen(host?: string): Promise<{ id: string; instance: unknown }[]>;
   /**
    * Persists the transitions (events) and the instances' new state, in order. With a fence, only while no newer
    * fencing number of its lease has been recorded: else nothing is stored and it throws FencedOut.

@@ -48,8 +48,13 @@ function toView(r: AlertRow): AlertView {
 export class AlertStore implements AlertStorage {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async loadOpen(): Promise<{ id: string; instance: unknown }[]> {
-    return this.db.selectFrom("alerts").select(["id", "instance"]).where("state", "in", ["pending", "firing"]).execute();
+  async loadOpen(host?: string): Promise<{ id: string; instance: unknown }[]> {
+    return this.db
+      .selectFrom("alerts")
+      .select(["id", "instance"])
+      .where("state", "in", ["pending", "firing"])
+      .$if(host !== undefined, (q) => q.where(sql<string>`labels->>'host'`, "=", host!))
+      .execute();
   }
 
   async claimFence(fence: Fence): Promise<void> {
