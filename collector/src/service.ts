@@ -6,6 +6,7 @@ import { newAuditStats } from "./api/audit-trail.js";
 import { accessAnnouncement, isLoopbackHost, newAccessStats, openAccessFor } from "./api/authenticate.js";
 import { buildHttpServer } from "./api/http-server.js";
 import { newRateLimitStats } from "./api/rate-limit.js";
+import { HostMoves } from "./cluster/host-moves.js";
 import { LeaseKeeper, newLeaseStats } from "./cluster/lease-keeper.js";
 import { LocalLeaseStore } from "./cluster/local-leases.js";
 import { connectRedis } from "./cluster/redis.js";
@@ -91,12 +92,13 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   const redisStats = { errors: 0 };
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log.child({ component: "redis" }), redisStats) : null;
   // Work one collector of the cluster does at a time, under a lease: in Redis when shared, else in this process.
+  const clusterId = await storage.clusterId();
   const leaseStats = newLeaseStats();
   const hostDownLease = new LeaseKeeper({
     name: HOST_DOWN_LEASE,
     holder: collectorId,
     ttlMs: config.leaseTtlMs,
-    store: redis ? new RedisLeaseStore(redis, await storage.clusterId()) : new LocalLeaseStore(clock),
+    store: redis ? new RedisLeaseStore(redis, clusterId) : new LocalLeaseStore(clock),
     clock,
     log: log.child({ component: "cluster" }),
     stats: leaseStats,
@@ -123,7 +125,10 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   hostDownLease.start();
 
   const ingestStats = newIngestStats();
-  const hostStreams = new HostStreamFollower(alerting);
+  // A host's alert state follows its stream; the collector it left hears of the move (in Redis, when shared).
+  const hostMoves = redis ? new HostMoves({ redis, cluster: clusterId, collectorId, log: log.child({ component: "cluster" }), onMovedAway: (h) => hostStreams.movedAway(h) }) : null;
+  const hostStreams = new HostStreamFollower(alerting, (h) => hostMoves?.announce(h));
+  hostMoves?.start();
   const grpc = await startGrpcServer({
     listen: config.grpcListen,
     tls,
@@ -199,7 +204,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       await maintenance.stop();
       await hostDownLease.stop();
       await grpc.close();
-      hostStreams.stop();
+      hostMoves?.stop();
       await storage.ingest.close();
       await alerting.stop();
       await notifications.stop();

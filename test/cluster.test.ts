@@ -1,8 +1,9 @@
-// Host-down across collectors, with the shipped binaries: two collectors share one database and Redis, an agent
+// Several collectors, with the shipped binaries. Host-down: two collectors share one database and Redis, an agent
 // streams to one of them. The other must not take the host for down (it never hears from it, but the cluster does),
 // and when the agent stops exactly one host-down alert names it, whichever collector evaluates; when the collector
 // that evaluates host-down is killed, the other takes the lease over and does not page again for what is firing.
-// With Redis cut off, ingest goes on, the lease is given up within its TTL and taken again when Redis is back.
+// A threshold alert firing when its host's agent fails over to another collector stays one alert there, and resolves
+// there. With Redis cut off, ingest goes on, the lease is given up within its TTL and taken again when Redis is back.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -128,5 +129,52 @@ describe("Redis cut off under a streaming agent", { skip }, () => {
     assert.match(metrics, /^vigil_collector_lease_lost_total\{lease="host-down"\} [1-9]/m);
     // The agent's stream never noticed: ingest does not touch Redis.
     assert.ok(!agent!.logs.some((l) => l.msg === "collector stream closed; reconnecting"), "the agent's stream broke");
+  });
+});
+
+describe("a firing alert when its host fails over", { skip }, () => {
+  let db: TestDatabase;
+  const dir = mkdtempSync(join(tmpdir(), "vigil-cluster-move-"));
+  const rules = join(dir, "rules");
+  const gauge = join(dir, "gauge");
+  const collectors: CollectorProc[] = [];
+  let agent: Proc | undefined;
+  const host = `cluster-move-${process.pid}`;
+
+  before(async () => {
+    db = await createTestDatabase();
+    mkdirSync(rules);
+    writeFileSync(join(rules, "t.yaml"), ["rules:", "  - name: gauge-high", "    kind: threshold", "    metric: test.gauge", '    critical: { op: ">", value: 10 }'].join("\n"));
+    writeFileSync(gauge, "42");
+    for (let i = 0; i < 2; i++) collectors.push(await startCollector({ databaseUrl: db.url, args: ["--rules-dir", rules], env: { REDIS_URL: REDIS_URL! } }));
+    const list = collectors.map((c) => c.grpcAddress).join(",");
+    agent = startAgent(["--collector", list, "--interval", "1s", "--hostname", host, "--synthetic", `test.gauge=${gauge}`]);
+    await agent.waitForLog((l) => l.msg === "connected to collector");
+  });
+  after(async () => {
+    await agent?.kill();
+    for (const c of collectors) await c.kill();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const gaugeAlerts = async (c: CollectorProc) => {
+    const all: Alert[] = [];
+    for (const state of ["pending", "firing", "resolved"]) all.push(...(await getJson<{ alerts: Alert[] }>(`${c.httpUrl}/api/v1/alerts?state=${state}`)).alerts);
+    return all.filter((a) => a.rule === "gauge-high" && a.labels.host === host);
+  };
+
+  test("the collector it moves to carries the alert on: one alert, resolved there", async () => {
+    const [first, second] = collectors as [CollectorProc, CollectorProc];
+    const firing = await eventually(async () => (await gaugeAlerts(second)).find((a) => a.state === "firing"), 10_000, "firing");
+    await first.kill("SIGKILL");
+    await agent!.waitForLog((l) => l.msg === "connected to collector" && l.switchedFrom !== undefined, 15_000);
+    // Ticks above the level reach the second collector: it took the alert over, so no second one opens.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual((await gaugeAlerts(second)).map((a) => [a.id, a.state]), [[firing.id, "firing"]]);
+    writeFileSync(gauge, "0");
+    const resolved = await eventually(async () => (await gaugeAlerts(second)).find((a) => a.state === "resolved"), 10_000, "resolved");
+    assert.equal(resolved.id, firing.id);
+    assert.equal((await gaugeAlerts(second)).length, 1);
   });
 });
