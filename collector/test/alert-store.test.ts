@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import pino from "pino";
-import { ManualClock } from "@vigil/shared";
+import { ManualClock, systemClock } from "@vigil/shared";
+import { LeaseKeeper, newLeaseStats } from "../src/cluster/lease-keeper.js";
+import { LocalLeaseStore } from "../src/cluster/local-leases.js";
 import { skipWithoutPostgres } from "../../test/support/postgres.js";
 import type { OpenDatabase } from "../src/storage/database.js";
 import { openTestStorage } from "./support/test-storage.js";
@@ -122,26 +124,47 @@ function storeSuite(kind: "postgres" | "pglite") {
     await b.stop();
   });
 
+  test("a lease store that lost its counters (a restart, Redis without disk) is raised past the stored fence", async () => {
+    const db = store.db;
+    await sql`INSERT INTO lease_fences (lease, fence) VALUES ('host-down', 500) ON CONFLICT (lease) DO UPDATE SET fence = 500`.execute(db);
+    const log = pino({ level: "silent" });
+    const keeper = new LeaseKeeper({ name: "host-down", holder: "c1", ttlMs: 1000, store: new LocalLeaseStore(systemClock), clock: systemClock, log, stats: newLeaseStats() });
+    const alerting = new Alerting({ repo: new AlertStore(db), clock: systemClock, log, tickMs: 20, hostDownLease: keeper });
+    await alerting.start([]);
+    keeper.start();
+    try {
+      const recorded = async () => Number((await sql<{ f: string }>`SELECT fence::text AS f FROM lease_fences WHERE lease = 'host-down'`.execute(db)).rows[0]!.f);
+      for (let i = 0; i < 200 && !((keeper.fence() ?? 0) > 500 && (await recorded()) === keeper.fence()); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok((keeper.fence() ?? 0) > 500, `the lease's fence ${keeper.fence()} is past the stored 500`);
+      assert.equal(await recorded(), keeper.fence(), "the takeover recorded the new fence");
+    } finally {
+      await keeper.stop();
+      await alerting.stop();
+    }
+  });
+
   test("host-down under the lease: a stale holder's write is refused and stores nothing; the new holder adopts the alert", async () => {
     const db = store.db;
     const clock = new ManualClock(T0);
     const host = `lease-${randomUUID().slice(0, 8)}`;
     // Both think they hold the lease: the first with fence 1, the second (which took it over) with fence 2.
     const make = (fence: number) =>
-      new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 5, hostDownLease: { held: () => true, fence: () => fence } });
+      new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 5, hostDownLease: { held: () => true, fence: () => fence, refence: async () => assert.fail("no refence expected") } });
     const hostDown = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((a) => a.rule === "host-down" && a.labels.host === host);
     const until = async (check: () => Promise<boolean>) => {
       for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 5));
       assert.ok(await check(), "in time");
     };
-    const a = make(1);
+    // Fences above any an earlier test recorded.
+    const base = Number((await sql<{ f: string | null }>`SELECT max(fence)::text AS f FROM lease_fences WHERE lease = 'host-down'`.execute(db)).rows[0]?.f ?? 0);
+    const a = make(base + 1);
     await a.start([]);
     a.observe(host, 10_000, [], []);
     clock.set(T0 + 60_000);
     await until(async () => (await hostDown()).some((x) => x.state === "firing"));
     const [firing] = await hostDown();
 
-    const b = make(2);
+    const b = make(base + 2);
     await b.start([]);
     await until(async () => b.openInstances().some((i) => i.id === firing!.id));
     // The old holder hears from the host and resolves the alert: its fence is stale, so nothing of it is stored.
@@ -157,7 +180,7 @@ function storeSuite(kind: "postgres" | "pglite") {
     assert.ok(!a.openInstances().some((i) => i.ruleName === "host-down"), "the old holder let its host-down alerts go");
     await a.stop();
     await b.stop();
-    await assert.rejects(new AlertStore(db).claimFence({ lease: "host-down", value: 1 }), /fencing number 1 is stale/);
+    await assert.rejects(new AlertStore(db).claimFence({ lease: "host-down", value: base + 1 }), new RegExp(`fencing number ${base + 1} is stale`));
   });
 }
 

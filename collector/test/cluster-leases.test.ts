@@ -67,6 +67,20 @@ function leaseContract(subject: () => Subject): void {
     assert.notEqual(f, null, "the other's renew did not extend the lease");
   });
 
+  test("a raised fence counter makes the next fencing number larger than the raise; it never lowers", async () => {
+    const { stores: [a, b], name } = subject();
+    const n = name();
+    const first = await a.acquire(n, "h1", TTL);
+    await a.release(n, "h1");
+    await b.raiseFence(n, first! + 1000);
+    const raised = await a.acquire(n, "h1", TTL);
+    assert.ok(raised! > first! + 1000, `fence ${raised} after raising to ${first! + 1000}`);
+    await a.release(n, "h1");
+    await b.raiseFence(n, 1);
+    const after = await a.acquire(n, "h1", TTL);
+    assert.ok(after! > raised!, "a lower raise changed nothing");
+  });
+
   test("release by another holder does not delete the lease", async () => {
     const { stores: [a, b], name } = subject();
     const n = name();
@@ -201,6 +215,10 @@ class FlakyStore implements LeaseStore {
   async release(name: string, holder: string): Promise<void> {
     this.check();
     return this.inner.release(name, holder);
+  }
+  async raiseFence(name: string, atLeast: number): Promise<void> {
+    this.check();
+    return this.inner.raiseFence(name, atLeast);
   }
   private check(): void {
     if (this.failing) throw new Error("connect ECONNREFUSED");

@@ -96,6 +96,22 @@ export class LeaseKeeper {
     return this.held() ? this.current : null;
   }
 
+  /**
+   * Storage has recorded a larger fencing number than the lease's (the store lost its counters: Redis restarted, or
+   * this is an in-process store after a restart): the counter is raised past it and the lease taken again.
+   */
+  async refence(recorded: number): Promise<void> {
+    const { name, holder, store, log } = this.opts;
+    await this.inFlight;
+    if (this.current === null || this.stopped) return;
+    await store.raiseFence(name, recorded);
+    log.warn({ lease: name, fence: this.current, recorded }, "lease's fencing number is behind the one stored (its counter was lost): raised; acquiring the lease again");
+    this.drop();
+    this.opts.onLost?.("refencing");
+    await store.release(name, holder);
+    await this.tick();
+  }
+
   /** One round: the lease is dropped if validUntil passed, then acquired or renewed. The timer calls it; tests too. */
   tick(): Promise<void> {
     // One store call at a time: a round that waits on the store is not overtaken by the next.

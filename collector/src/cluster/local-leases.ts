@@ -45,6 +45,12 @@ export class LocalLeaseStore implements LeaseStore {
     return true;
   }
 
+  async raiseFence(name: string, atLeast: number): Promise<void> {
+    checkLease(name, "fence");
+    // One counter for every name: raising it for one raises it for all, which keeps each strictly increasing.
+    this.lastFence = Math.max(this.lastFence, atLeast);
+  }
+
   async release(name: string, holder: string): Promise<void> {
     checkLease(name, holder);
     if (this.live(name, this.clock.now())?.holder === holder) this.leases.delete(name);

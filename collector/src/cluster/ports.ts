@@ -12,6 +12,11 @@ export interface LeaseStore {
   renew(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up, if `holder` still has it (never another's). */
   release(name: string, holder: string): Promise<void>;
+  /**
+   * Makes the next fencing number of `name` greater than `atLeast`: storage has recorded a larger one than the store
+   * gives (Redis keeps nothing on disk, an in-process store starts over with the process).
+   */
+  raiseFence(name: string, atLeast: number): Promise<void>;
 }
 
 /** A lease's fencing number as a guarded write carries it to storage. */
@@ -22,7 +27,11 @@ export interface Fence {
 
 /** A guarded write refused: a newer fencing number for its lease has been recorded (another collector holds it now). */
 export class FencedOut extends Error {
-  constructor(readonly fence: Fence) {
+  constructor(
+    readonly fence: Fence,
+    /** The fencing number storage has recorded for the lease, larger than this one. */
+    readonly recorded: number,
+  ) {
     super(`lease ${fence.lease}: fencing number ${fence.value} is stale; the write was refused`);
     this.name = "FencedOut";
   }

@@ -36,6 +36,14 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+// KEYS: fence. ARGV: at least. A counter that is not a number is left for acquire to refuse.
+const RAISE = `
+local current = tonumber(redis.call("GET", KEYS[1]) or "0")
+if current ~= nil and current < tonumber(ARGV[1]) then
+  redis.call("SET", KEYS[1], ARGV[1])
+end
+return 0`;
+
 export class RedisLeaseStore implements LeaseStore {
   private readonly leasePrefix: string;
   private readonly fencePrefix: string;
@@ -63,6 +71,12 @@ export class RedisLeaseStore implements LeaseStore {
     checkLease(name, holder);
     checkLeaseTtl(ttlMs);
     return (await this.redis.eval(RENEW, 1, this.leasePrefix + name, holder, ttlMs)) === 1;
+  }
+
+  async raiseFence(name: string, atLeast: number): Promise<void> {
+    checkLease(name, "fence");
+    if (!Number.isSafeInteger(atLeast) || atLeast < 0) throw new RangeError(`fencing number ${atLeast}: expected a whole number`);
+    await this.redis.eval(RAISE, 1, this.fencePrefix + name, atLeast);
   }
 
   async release(name: string, holder: string): Promise<void> {

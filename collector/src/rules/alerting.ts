@@ -24,7 +24,16 @@ export interface AlertingOptions {
    * Collectors sharing a database evaluate host-down on one of them, the holder of this lease (followed on every
    * tick: its fence while held, null otherwise). Absent: this collector evaluates host-down from the start, alone.
    */
-  hostDownLease?: { held(): boolean; fence(): number | null };
+  hostDownLease?: HostDownLease;
+}
+
+/** The host-down lease as alerting follows it (cluster/lease-keeper.ts). */
+export interface HostDownLease {
+  held(): boolean;
+  /** Its fencing number while held, else null. */
+  fence(): number | null;
+  /** Storage recorded a larger fencing number (the lease store lost its counters): take the lease again above it. */
+  refence(recorded: number): Promise<void>;
 }
 
 /** The host-down lease's name, in Redis and in the fences its writes carry. */
@@ -247,7 +256,7 @@ export class Alerting {
   }
 
   /** Host-down on this collector only while it holds the lease, and only once it has taken the stored state over. */
-  private followHostDownLease(lease: { held(): boolean; fence(): number | null }): void {
+  private followHostDownLease(lease: HostDownLease): void {
     const fence = lease.held() ? lease.fence() : null;
     if (fence === null) {
       if (this.hostDownFence) this.dropHostDown();
@@ -258,7 +267,12 @@ export class Alerting {
       if (this.taking !== null) return;
       this.taking = fence;
       this.takeHostDown(fence)
-        .catch((err: Error) => this.opts.log.error({ err: err.message, fence }, "cannot take host-down over; retrying"))
+        .catch((err: Error) =>
+          err instanceof FencedOut && err.recorded > fence
+            ? lease.refence(err.recorded)
+            : this.opts.log.error({ err: err.message, fence }, "cannot take host-down over; retrying"),
+        )
+        .catch((err: Error) => this.opts.log.error({ err: err.message, fence }, "cannot take the host-down lease again; retrying"))
         .finally(() => (this.taking = null));
       return;
     }

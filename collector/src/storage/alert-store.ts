@@ -222,7 +222,9 @@ async function checkFence(tx: Transaction<Database>, fence: Fence): Promise<void
     INSERT INTO lease_fences (lease, fence) VALUES (${fence.lease}, ${fence.value})
     ON CONFLICT (lease) DO UPDATE SET fence = EXCLUDED.fence WHERE lease_fences.fence <= EXCLUDED.fence
     RETURNING fence`.execute(tx);
-  if (r.rows.length === 0) throw new FencedOut(fence);
+  if (r.rows.length > 0) return;
+  const recorded = await sql<{ fence: string }>`SELECT fence::text AS fence FROM lease_fences WHERE lease = ${fence.lease}`.execute(tx);
+  throw new FencedOut(fence, Number(recorded.rows[0]?.fence ?? fence.value));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
