@@ -16,6 +16,7 @@ export interface HostMovesOptions {
 }
 
 const MAX_MESSAGE = 512;
+const SUBSCRIBE_TIMEOUT_MS = 30_000;
 const MAX_HOST = 253;
 
 /** A move as published, or null when the message is not one. */
@@ -44,8 +45,8 @@ export class HostMoves {
 
   start(): void {
     // A subscribed connection serves nothing else; it queues the subscription until Redis is reachable and renews it
-    // after each reconnect.
-    const sub = this.opts.redis.duplicate({ enableOfflineQueue: true });
+    // after each reconnect. No short command timeout here: a slow SUBSCRIBE answer is no failure.
+    const sub = this.opts.redis.duplicate({ enableOfflineQueue: true, commandTimeout: SUBSCRIBE_TIMEOUT_MS });
     this.subscriber = sub;
     sub.on("error", () => undefined);
     sub.on("message", (_channel: string, message: string) => {
