@@ -15,7 +15,7 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench:fleet [--streams 10000] [--interval 10]
 //     [--duration 60] [--workers 2] [--per-channel 250] [--crossers 20] [--drain 15]    (env: BENCH_STREAMS, …)
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -64,6 +64,9 @@ const cpuMs = (pid: number) => {
   const f = readOr(`/proc/${pid}/stat`).split(") ")[1]?.split(" ");
   return f ? (Number(f[11]) + Number(f[12])) * 10 : NaN;
 };
+
+/** CPU ms of every postgres process (other clients' too): tells whether Postgres, not the collector, is the limit. */
+const postgresCpuMs = () => readdirSync("/proc").reduce((n, d) => n + (/^\d+$/.test(d) && readOr(`/proc/${d}/comm`) === "postgres\n" ? cpuMs(Number(d)) || 0 : 0), 0);
 
 async function metric(c: CollectorProc, name: string): Promise<number> {
   const text = await (await fetch(`${c.httpUrl}/metrics`)).text();
@@ -184,16 +187,19 @@ async function main(): Promise<void> {
     await sleep(intervalMs); // one full interval: every stream has sent its declaring batch
     emit({
       phase: "ramp-up", streams: up, failed, seconds: round((Date.now() - t0) / 1000 - o.interval, 2),
-      collector_streams: await metric(collector, "vigil_ingest_streams"), collector_rss_mb: round(rssKb(pid) / 1024), errors: ups.flatMap((u) => u.errors).slice(0, 5),
+      collector_streams: await metric(collector, "vigil_ingest_streams"), collector_rss_mb: round(rssKb(pid) / 1024),
+      rss_kb_per_stream: round((rssKb(pid) - rssBefore) / up), errors: ups.flatMap((u) => u.errors).slice(0, 5),
     });
     if (up === 0) throw new Error(`no stream opened: ${ups.flatMap((u) => u.errors).slice(0, 3).join("; ")}`);
 
     for (const wk of workers) wk.send({ type: "steady" });
     const cpu0 = cpuMs(pid);
+    const pg0 = postgresCpuMs();
     const rows0 = await metric(collector, "vigil_storage_committed_rows_total");
     const s0 = Date.now();
     await sleep(o.duration * 1000);
     const cpu1 = cpuMs(pid);
+    const pg1 = postgresCpuMs();
     const rows1 = await metric(collector, "vigil_storage_committed_rows_total");
     const seconds = (Date.now() - s0) / 1000;
     const rssSteady = rssKb(pid);
@@ -203,7 +209,8 @@ async function main(): Promise<void> {
     emit({
       phase: "steady", seconds: round(seconds, 2), collector_streams: openAtEnd, samples_committed: samples,
       samples_per_s: round(samples / seconds, 0), offered_samples_per_s: round((up * SERIES) / o.interval, 0),
-      collector_cpu_ms: cpu1 - cpu0, collector_cpu_pct: round((cpu1 - cpu0) / (seconds * 10)), collector_rss_mb: round(rssSteady / 1024),
+      collector_cpu_ms: cpu1 - cpu0, collector_cpu_pct: round((cpu1 - cpu0) / (seconds * 10)),
+      postgres_cpu_pct: round((pg1 - pg0) / (seconds * 10)), collector_rss_mb: round(rssSteady / 1024),
     });
 
     const unseen = await watch.stop();
@@ -231,6 +238,7 @@ async function main(): Promise<void> {
       fire_p50_ms: round(pct(fire, 50)),
       fire_p99_ms: fireP99,
       crossings: fire.length,
+      crossings_never_seen_firing: unseen,
       target_rss_kb_per_stream: TARGET_RSS_KB_PER_STREAM,
       meets_rss_target: rssPerStream <= TARGET_RSS_KB_PER_STREAM,
       target_fire_p99_ms: TARGET_FIRE_P99_MS,
