@@ -13,7 +13,7 @@
 // there is no other collector here to run the same fleet against, and an idle socket's cost is not what is measured.
 //
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench:fleet [--streams 10000] [--interval 10]
-//     [--duration 60] [--workers 2] [--per-channel 250] [--crossers 20] [--drain 15]    (env: BENCH_STREAMS, …)
+//     [--duration 60] [--workers 2] [--per-channel 250] [--crossers 20] [--drain 15] [--settle 60]    (env: BENCH_STREAMS, …)
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +23,7 @@ import { createTestDatabase, type TestDatabase } from "../test/support/postgres.
 import { getJson, startCollector, type CollectorProc } from "../test/support/processes.js";
 import type { FromWorker, ToWorker, WorkerInit, WorkerReport } from "./fleet-agents.js";
 
-const DEFAULTS = { streams: 10_000, interval: 10, duration: 60, workers: 0, "per-channel": 250, crossers: 20, drain: 15 };
+const DEFAULTS = { streams: 10_000, interval: 10, duration: 60, workers: 0, "per-channel": 250, crossers: 20, drain: 15, settle: 60 };
 type Key = keyof typeof DEFAULTS;
 const TARGET_RSS_KB_PER_STREAM = 50;
 const TARGET_FIRE_P99_MS = 250;
@@ -66,7 +66,9 @@ const cpuMs = (pid: number) => {
 };
 
 /** CPU ms of every postgres process (other clients' too): tells whether Postgres, not the collector, is the limit. */
-const postgresCpuMs = () => readdirSync("/proc").reduce((n, d) => n + (/^\d+$/.test(d) && readOr(`/proc/${d}/comm`) === "postgres\n" ? cpuMs(Number(d)) || 0 : 0), 0);
+/** Per process, so backends that exit within the phase do not count negative (their last part is lost instead). */
+const postgresCpu = () => new Map(readdirSync("/proc").filter((d) => /^\d+$/.test(d) && readOr(`/proc/${d}/comm`) === "postgres\n").map((d) => [d, cpuMs(Number(d)) || 0]));
+const cpuDelta = (a: Map<string, number>, b: Map<string, number>) => [...b].reduce((n, [pid, ms]) => n + ms - (a.get(pid) ?? 0), 0);
 
 async function metric(c: CollectorProc, name: string): Promise<number> {
   const text = await (await fetch(`${c.httpUrl}/metrics`)).text();
@@ -192,14 +194,21 @@ async function main(): Promise<void> {
     });
     if (up === 0) throw new Error(`no stream opened: ${ups.flatMap((u) => u.errors).slice(0, 3).join("; ")}`);
 
+    // Settle: the ramp's declaring batches (and the Hellos' writes) leave a backlog; the steady phase starts once the
+    // write queue is back under a tenth of an interval's rows, or after --settle seconds if it never is (then say so).
+    const ts = Date.now();
+    let queue = await metric(collector, "vigil_write_queue_rows");
+    while (queue > (up * SERIES) / 10 && Date.now() - ts < o.settle * 1000) await sleep(500), (queue = await metric(collector, "vigil_write_queue_rows"));
+    emit({ phase: "settle", seconds: round((Date.now() - ts) / 1000, 2), write_queue_rows: queue, settled: queue <= (up * SERIES) / 10 });
+
     for (const wk of workers) wk.send({ type: "steady" });
     const cpu0 = cpuMs(pid);
-    const pg0 = postgresCpuMs();
+    const pg0 = postgresCpu();
     const rows0 = await metric(collector, "vigil_storage_committed_rows_total");
     const s0 = Date.now();
     await sleep(o.duration * 1000);
     const cpu1 = cpuMs(pid);
-    const pg1 = postgresCpuMs();
+    const pg1 = postgresCpu();
     const rows1 = await metric(collector, "vigil_storage_committed_rows_total");
     const seconds = (Date.now() - s0) / 1000;
     const rssSteady = rssKb(pid);
@@ -210,7 +219,7 @@ async function main(): Promise<void> {
       phase: "steady", seconds: round(seconds, 2), collector_streams: openAtEnd, samples_committed: samples,
       samples_per_s: round(samples / seconds, 0), offered_samples_per_s: round((up * SERIES) / o.interval, 0),
       collector_cpu_ms: cpu1 - cpu0, collector_cpu_pct: round((cpu1 - cpu0) / (seconds * 10)),
-      postgres_cpu_pct: round((pg1 - pg0) / (seconds * 10)), collector_rss_mb: round(rssSteady / 1024),
+      postgres_cpu_pct: round(cpuDelta(pg0, pg1) / (seconds * 10)), collector_rss_mb: round(rssSteady / 1024),
     });
 
     const unseen = await watch.stop();
