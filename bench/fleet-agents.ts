@@ -5,6 +5,9 @@
 // Channels: the streams share `channels` grpc-js clients, each with its own subchannel pool (so its own HTTP/2
 // connection); a connection carries many streams. One TCP connection per stream (as real hosts have) would put 10,000
 // sockets and HTTP/2 sessions in this process, which is the client's cost, not the collector's we want to measure.
+//
+// Slow (the collector's write queue is full) is counted, not obeyed: the real agent pauses and spools, which would
+// hide an overload as late data; here the fleet's full load stays offered and shows as ack latency and lost batches.
 import * as grpc from "@grpc/grpc-js";
 import { performance } from "node:perf_hooks";
 import { batch, hello, IngestClient, type AgentMessage, type CollectorMessage } from "../test/support/ingest-client.js";
