@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The test suite: every *.test.ts, listed by shell glob (Node 20's --test does not expand globs itself).
-set -euo pipefail
+# The test suite: every *.test.ts, listed by shell glob (Node 20's --test does not expand globs itself). Package tests
+# run two files at a time (each has its own database or data dir and free ports); the end-to-end ones, which time real
+# processes against each other (outages, fail-over, leases), one at a time. Both groups always run; the exit status
+# is the first failure's.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
-files=(shared/test/*.test.ts proto/test/*.test.ts agent/test/*.test.ts collector/test/*.test.ts test/*.test.ts test/hostile/*.test.ts)
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+packages=(shared/test/*.test.ts proto/test/*.test.ts agent/test/*.test.ts collector/test/*.test.ts)
+e2e=(test/*.test.ts test/hostile/*.test.ts)
+status=0
+node --import tsx --test --test-concurrency=2 "${packages[@]}" || status=$?
+node --import tsx --test --test-concurrency=1 "${e2e[@]}" || { s=$?; [ "$status" -ne 0 ] || status=$s; }
+exit "$status"
