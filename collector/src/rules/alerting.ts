@@ -184,9 +184,8 @@ export class Alerting {
     const open = readInstances(await this.opts.repo.loadOpen());
     for (const h of await this.opts.repo.hostsLastSeen()) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
     this.hostsRefresh.atMs = this.opts.clock.now();
-    this.engine.adoptHostDown(open.instances);
+    const adopted = this.engine.adoptHostDown(open.instances);
     this.hostDownFence = f;
-    const adopted = this.engine.instances().filter((i) => open.instances.some((o) => o.id === i.id));
     if (adopted.length > 0) this.opts.onTransitions?.(restoredEvents(adopted, this.opts.clock.now()));
   }
 

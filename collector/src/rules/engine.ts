@@ -172,13 +172,21 @@ export class RuleEngine {
     return out;
   }
 
-  /** Takes the stored host-down instances in place of those held here: a collector taking the lease over carries on. */
-  adoptHostDown(stored: readonly AlertInstance[]): void {
+  /**
+   * Takes the stored host-down instances in place of those held here (a collector taking the lease over carries on);
+   * returns those it took.
+   */
+  adoptHostDown(stored: readonly AlertInstance[]): AlertInstance[] {
     this.forgetHostDown();
+    const taken: AlertInstance[] = [];
     for (const saved of stored) {
       const rule = this.byName.get(saved.ruleName);
-      if (saved.state !== "resolved" && rule && this.hostDownRules.includes(rule)) this.reinstate(saved);
+      if (saved.state === "resolved" || !rule || !this.hostDownRules.includes(rule)) continue;
+      this.reinstate(saved);
+      const a = this.alertsById.get(saved.id);
+      if (a) taken.push(sm.snapshot(a.data));
     }
+    return taken;
   }
 
   /** Takes a host's stored alerts (host-down aside) that are not held here: its stream moved here from another collector. */
