@@ -49,6 +49,14 @@ describe("security headers", () => {
   });
 });
 
+/** A browser's preflight for a POST with a key and a JSON body, from `origin`. */
+const preflight = (api: Awaited<ReturnType<typeof testApi>>, origin: string) =>
+  api.app.inject({
+    method: "OPTIONS",
+    url: "/api/v1/silences",
+    headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+  });
+
 describe("CORS", () => {
   test("off by default: no Access-Control headers for any origin, and a preflight is a method not allowed", async () => {
     const api = await testApi();
@@ -56,11 +64,7 @@ describe("CORS", () => {
       const r = await api.app.inject({ method: "GET", url: "/api/v1/hosts", headers: { origin: DASH } });
       assert.equal(r.statusCode, 200);
       assert.equal(r.headers["access-control-allow-origin"], undefined);
-      const pre = await api.app.inject({
-        method: "OPTIONS",
-        url: "/api/v1/silences",
-        headers: { origin: DASH, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
-      });
+      const pre = await preflight(api, DASH);
       assert.equal(pre.statusCode, 405, pre.body);
       assert.equal(pre.headers["access-control-allow-origin"], undefined);
     } finally {
@@ -79,22 +83,14 @@ describe("CORS", () => {
       const other = await api.app.inject({ method: "GET", url: "/api/v1/hosts", headers: { origin: "https://evil.example.net" } });
       assert.equal(other.headers["access-control-allow-origin"], undefined);
 
-      const pre = await api.app.inject({
-        method: "OPTIONS",
-        url: "/api/v1/silences",
-        headers: { origin: DASH, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
-      });
+      const pre = await preflight(api, DASH);
       assert.equal(pre.statusCode, 204, pre.body);
       assert.equal(pre.headers["access-control-allow-origin"], DASH);
       assert.match(String(pre.headers["access-control-allow-methods"]), /POST/);
       assert.match(String(pre.headers["access-control-allow-headers"]), /Authorization/);
       assert.equal(pre.headers["access-control-max-age"], "600");
 
-      const evilPre = await api.app.inject({
-        method: "OPTIONS",
-        url: "/api/v1/silences",
-        headers: { origin: "https://evil.example.net", "access-control-request-method": "POST" },
-      });
+      const evilPre = await preflight(api, "https://evil.example.net");
       assert.equal(evilPre.headers["access-control-allow-origin"], undefined);
       // The preflight route is public and documented as such in the route table; no other route was opened.
       const publicRoutes = api.app.routeTable.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);

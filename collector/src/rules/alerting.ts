@@ -182,7 +182,7 @@ export class Alerting {
     const f: Fence = { lease: HOST_DOWN_LEASE, value: fence };
     await this.opts.repo.claimFence(f);
     const open = readInstances(await this.opts.repo.loadOpen());
-    for (const h of await this.opts.repo.hostsLastSeen()) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
+    this.seeHosts(await this.opts.repo.hostsLastSeen());
     this.hostsRefresh.atMs = this.opts.clock.now();
     const adopted = this.engine.adoptHostDown(open.instances);
     this.hostDownFence = f;
@@ -286,11 +286,13 @@ export class Alerting {
     this.hostsRefresh = { atMs: now, running: true };
     this.opts.repo
       .hostsLastSeen()
-      .then((hosts) => {
-        for (const h of hosts) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
-      })
+      .then((hosts) => this.seeHosts(hosts))
       .catch((err: Error) => this.opts.log.warn({ err: err.message }, "cannot read the hosts' last contact; host-down uses what this collector saw"))
       .finally(() => (this.hostsRefresh.running = false));
+  }
+
+  private seeHosts(hosts: readonly HostLastSeen[]): void {
+    for (const h of hosts) this.engine.hostSeen(h.name, h.lastSeenMs, h.intervalMs);
   }
 
   /** Timers and ingest observers must never throw: one bad rule or row would take the process down. */
