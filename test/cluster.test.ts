@@ -3,7 +3,7 @@
 // and when the agent stops exactly one host-down alert names it, whichever collector evaluates; when the collector
 // that evaluates host-down is killed, the other takes the lease over and does not page again for what is firing.
 // A threshold alert firing when its host's agent fails over to another collector stays one alert there, and resolves
-// there. With Redis cut off, ingest goes on, the lease is given up within its TTL and taken again when Redis is back.
+// there; acknowledged through the collector that does not evaluate it, it is acknowledged, and stays so after the move. With Redis cut off, ingest goes on, the lease is given up within its TTL and taken again when Redis is back.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -164,14 +164,25 @@ describe("a firing alert when its host fails over", { skip }, () => {
     return all.filter((a) => a.rule === "gauge-high" && a.labels.host === host);
   };
 
-  test("the collector it moves to carries the alert on: one alert, resolved there", async () => {
+  test("acknowledged through either collector; the collector it moves to carries it on: one alert, resolved there", async () => {
     const [first, second] = collectors as [CollectorProc, CollectorProc];
     const firing = await eventually(async () => (await gaugeAlerts(second)).find((a) => a.state === "firing"), 10_000, "firing");
+    // Acknowledged through the collector that does not evaluate it: the one that does applies it, and answers.
+    const ack = await fetch(`${second.httpUrl}/api/v1/alerts/${firing.id}/ack`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ by: "sre", comment: "through b" }),
+    });
+    const acked = (await ack.json()) as { acknowledged: { comment: string } | null };
+    assert.equal(ack.status, 200, JSON.stringify(acked));
+    assert.equal(acked.acknowledged?.comment, "through b");
     await first.kill("SIGKILL");
     await agent!.waitForLog((l) => l.msg === "connected to collector" && l.switchedFrom !== undefined, 15_000);
     // Ticks above the level reach the second collector: it took the alert over, so no second one opens.
     await new Promise((r) => setTimeout(r, 3000));
     assert.deepEqual((await gaugeAlerts(second)).map((a) => [a.id, a.state]), [[firing.id, "firing"]]);
+    const carried = await getJson<{ acknowledged: { comment: string } | null }>(`${second.httpUrl}/api/v1/alerts/${firing.id}`);
+    assert.equal(carried.acknowledged?.comment, "through b", "the acknowledgement moved with the alert");
     writeFileSync(gauge, "0");
     const resolved = await eventually(async () => (await gaugeAlerts(second)).find((a) => a.state === "resolved"), 10_000, "resolved");
     assert.equal(resolved.id, firing.id);

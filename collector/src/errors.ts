@@ -24,6 +24,7 @@ export const COLLECTOR_ERROR_CATALOGUE = {
   INTERNAL: { code: "VGL_ERR_INTERNAL", http: 500, meaning: "an unexpected failure, logged with the request id" },
   STORAGE_UNAVAILABLE: { code: "VGL_ERR_STORAGE_UNAVAILABLE", http: 503, grpc: "UNAVAILABLE", meaning: "the database failed or is unreachable; nothing changed" },
   QUERY_TIMEOUT: { code: "VGL_ERR_QUERY_TIMEOUT", http: 503, meaning: "a query ran past api.query_timeout and was cancelled" },
+  ALERT_HOLDER_UNAVAILABLE: { code: "VGL_ERR_ALERT_HOLDER_UNAVAILABLE", http: 503, meaning: "no collector of the cluster that evaluates the alert answered in time; retry" },
   WRITE_QUEUE_CLOSED: { code: "VGL_ERR_WRITE_QUEUE_CLOSED", http: 503, grpc: "UNAVAILABLE", meaning: "the collector is shutting down; the agent reconnects and resends" },
   PROTOCOL: { code: "VGL_ERR_PROTOCOL", grpc: "INVALID_ARGUMENT", meaning: "the agent's stream is malformed" },
   UNAUTHORIZED_HOST: { code: "VGL_ERR_UNAUTHORIZED_HOST", grpc: "PERMISSION_DENIED", meaning: "the token belongs to another host" },

@@ -6,11 +6,13 @@ import { newAuditStats } from "./api/audit-trail.js";
 import { accessAnnouncement, isLoopbackHost, newAccessStats, openAccessFor } from "./api/authenticate.js";
 import { buildHttpServer } from "./api/http-server.js";
 import { newRateLimitStats } from "./api/rate-limit.js";
+import { RedisAlertRelay } from "./cluster/alert-relay.js";
 import { HostMoves } from "./cluster/host-moves.js";
 import { LeaseKeeper, newLeaseStats } from "./cluster/lease-keeper.js";
 import { LocalLeaseStore } from "./cluster/local-leases.js";
 import { connectRedis } from "./cluster/redis.js";
 import { RedisLeaseStore } from "./cluster/redis-leases.js";
+import { ClusterSubscriber } from "./cluster/subscriber.js";
 import type { CollectorConfig } from "./config.js";
 import { configRedactor } from "./config-secrets.js";
 import { startGrpcServer, type GrpcTls } from "./ingest/grpc-server.js";
@@ -19,7 +21,7 @@ import { MaintenanceSchedule } from "./maintenance/schedule.js";
 import { StorageWatch } from "./maintenance/storage-watch.js";
 import { startNotifications } from "./notify/pipeline.js";
 import { Alerting, HOST_DOWN_LEASE, restoredEvents } from "./rules/alerting.js";
-import { alertingApi } from "./rules/alerting-api.js";
+import { alertingApi, serveAlertCommand } from "./rules/alerting-api.js";
 import { HostStreamFollower } from "./rules/host-streams.js";
 import { openStorage } from "./storage/open.js";
 import { readKeyPair, readPemFile } from "./tls-files.js";
@@ -125,10 +127,16 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   hostDownLease.start();
 
   const ingestStats = newIngestStats();
-  // A host's alert state follows its stream; the collector it left hears of the move (in Redis, when shared).
-  const hostMoves = redis ? new HostMoves({ redis, cluster: clusterId, collectorId, log: log.child({ component: "cluster" }), onMovedAway: (h) => hostStreams.movedAway(h) }) : null;
+  // A host's alert state follows its stream; the collector it left hears of the move, and changes to an alert made
+  // through another collector reach this one (in Redis, when shared).
+  const clusterLog = log.child({ component: "cluster" });
+  const subscriber = redis ? new ClusterSubscriber(redis, clusterLog) : null;
+  const cluster = { cluster: clusterId, collectorId, log: clusterLog };
+  const hostMoves = redis && subscriber ? new HostMoves({ redis, subscriber, ...cluster, onMovedAway: (h) => hostStreams.movedAway(h) }) : null;
   const hostStreams = new HostStreamFollower(alerting, (h) => hostMoves?.announce(h));
   hostMoves?.start();
+  const alertRelay = redis && subscriber ? new RedisAlertRelay({ redis, subscriber, ...cluster, serve: (cmd) => serveAlertCommand(alerting, cmd) }) : undefined;
+  alertRelay?.start();
   const grpc = await startGrpcServer({
     listen: config.grpcListen,
     tls,
@@ -172,7 +180,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   else log.info(access.message);
   const http = buildHttpServer({
     reader: storage.reader,
-    alerting: alertingApi({ alerting, store: storage.alerts, clock }),
+    alerting: alertingApi({ alerting, store: storage.alerts, clock, relay: alertRelay }),
     notifications: notifications.api,
     readiness: storage.readiness,
     storageStats: storage.stats,
@@ -204,7 +212,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       await maintenance.stop();
       await hostDownLease.stop();
       await grpc.close();
-      hostMoves?.stop();
+      subscriber?.stop();
       await storage.ingest.close();
       await alerting.stop();
       await notifications.stop();

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { Redis } from "ioredis";
 import { HostMoves, parseMove } from "../src/cluster/host-moves.js";
+import { ClusterSubscriber } from "../src/cluster/subscriber.js";
 
 const REDIS_URL = process.env.REDIS_URL || (process.env.CI === "true" ? "redis://127.0.0.1:6379" : undefined);
 const log = pino({ level: "silent" });
@@ -23,7 +24,12 @@ describe("host moves over Redis", { skip: REDIS_URL ? false : "REDIS_URL not set
     const cluster = randomUUID().replaceAll("-", "");
     const redis = new Redis(REDIS_URL!);
     const heard: Record<string, string[]> = { a: [], b: [], other: [] };
-    const make = (name: string, c: string) => new HostMoves({ redis, cluster: c, collectorId: name, log, onMovedAway: (h) => void heard[name]!.push(h) });
+    const subscribers: ClusterSubscriber[] = [];
+    const make = (name: string, c: string) => {
+      const subscriber = new ClusterSubscriber(redis, log);
+      subscribers.push(subscriber);
+      return new HostMoves({ redis, subscriber, cluster: c, collectorId: name, log, onMovedAway: (h) => void heard[name]!.push(h) });
+    };
     const a = make("a", cluster);
     const b = make("b", cluster);
     const other = make("other", `${cluster}x`);
@@ -36,7 +42,7 @@ describe("host moves over Redis", { skip: REDIS_URL ? false : "REDIS_URL not set
       await sleep(300);
       assert.deepEqual(heard, { a: ["db-1"], b: ["web-1"], other: [] });
     } finally {
-      for (const m of [a, b, other]) m.stop();
+      for (const s of subscribers) s.stop();
       redis.disconnect();
     }
   });

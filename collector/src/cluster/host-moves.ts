@@ -4,9 +4,11 @@
 // (size, fields) before use: anyone who can publish on the Redis can send one.
 import type { Redis } from "ioredis";
 import type { Logger } from "@vigil/shared";
+import type { ClusterSubscriber } from "./subscriber.js";
 
 export interface HostMovesOptions {
   redis: Redis;
+  subscriber: ClusterSubscriber;
   /** The cluster's id: clusters sharing a Redis hear only their own. */
   cluster: string;
   /** This collector: its own announcements are ignored. */
@@ -16,7 +18,6 @@ export interface HostMovesOptions {
 }
 
 const MAX_MESSAGE = 512;
-const SUBSCRIBE_TIMEOUT_MS = 30_000;
 const MAX_HOST = 253;
 
 /** A move as published, or null when the message is not one. */
@@ -36,7 +37,6 @@ export function parseMove(message: string): { host: string; by: string } | null 
 
 export class HostMoves {
   private readonly channel: string;
-  private subscriber: Redis | null = null;
   private failing = false;
 
   constructor(private readonly opts: HostMovesOptions) {
@@ -44,16 +44,10 @@ export class HostMoves {
   }
 
   start(): void {
-    // A subscribed connection serves nothing else; it queues the subscription until Redis is reachable and renews it
-    // after each reconnect. No short command timeout here: a slow SUBSCRIBE answer is no failure.
-    const sub = this.opts.redis.duplicate({ enableOfflineQueue: true, commandTimeout: SUBSCRIBE_TIMEOUT_MS });
-    this.subscriber = sub;
-    sub.on("error", () => undefined);
-    sub.on("message", (_channel: string, message: string) => {
+    this.opts.subscriber.listen(this.channel, (message) => {
       const move = parseMove(message);
       if (move && move.by !== this.opts.collectorId) this.opts.onMovedAway(move.host);
     });
-    sub.subscribe(this.channel).catch((err: Error) => this.opts.log.warn({ err: err.message }, "cannot subscribe to host moves"));
   }
 
   announce(host: string): void {
@@ -64,10 +58,5 @@ export class HostMoves {
         this.failing = true;
       },
     );
-  }
-
-  stop(): void {
-    this.subscriber?.disconnect();
-    this.subscriber = null;
   }
 }

@@ -2,12 +2,12 @@
 // silences, API-managed rules and dry runs.
 import type { Clock } from "@vigil/shared";
 import type { AlertingApi, RuleView } from "../api/ports.js";
-import { CollectorError, CollectorErrors } from "../errors.js";
+import { CollectorError, CollectorErrors, type CollectorErrorCode } from "../errors.js";
 import type { Alerting } from "./alerting.js";
 import { DEFAULT_RULE_NAMES } from "./defaults.js";
 import { checkDryRunRange, dryRun, dryRunMetric, validateForDryRun } from "./dry-run.js";
 import { validateMatcherSet } from "./matcher-set.js";
-import { SILENCES_MAX, type AlertingApiStore } from "./ports.js";
+import { SILENCES_MAX, type AlertCommand, type AlertCommandOutcome, type AlertCommandRelay, type AlertingApiStore } from "./ports.js";
 import { validateRule } from "./rule-schema.js";
 import { readSilences } from "./stored-rows.js";
 
@@ -16,13 +16,50 @@ const DRY_RUNS_AT_ONCE = 1;
 /** Rules managed over the API: every one is compiled and indexed, and every batch is matched against them. */
 const API_RULES_MAX = 1000;
 
-export function alertingApi(opts: { alerting: Alerting; store: AlertingApiStore; clock: Clock }): AlertingApi {
-  const { alerting, store, clock } = opts;
+function apply(alerting: Alerting, cmd: AlertCommand): Promise<void> {
+  switch (cmd.op) {
+    case "acknowledge":
+      return alerting.acknowledge(cmd.id, cmd.by, cmd.comment);
+    case "unacknowledge":
+      return alerting.unacknowledge(cmd.id, cmd.by);
+    case "resolve":
+      return alerting.resolve(cmd.id, cmd.by);
+  }
+}
+
+const CODES: ReadonlySet<string> = new Set(Object.values(CollectorErrors));
+
+/** Applies a change another collector forwarded, when this collector evaluates the alert; null when it does not. */
+export async function serveAlertCommand(alerting: Alerting, cmd: AlertCommand): Promise<AlertCommandOutcome | null> {
+  if (!alerting.holds(cmd.id)) return null;
+  try {
+    await apply(alerting, cmd);
+    return { ok: true };
+  } catch (err) {
+    // Only the catalogue's codes and messages cross: anything else is logged here and reported as internal there.
+    if (err instanceof CollectorError) return { ok: false, code: err.code, message: err.message };
+    throw err;
+  }
+}
+
+export function alertingApi(opts: { alerting: Alerting; store: AlertingApiStore; clock: Clock; relay?: AlertCommandRelay }): AlertingApi {
+  const { alerting, store, clock, relay } = opts;
   let dryRunsRunning = 0;
   const existing = async (id: string) => {
     const a = await store.getAlert(id);
     if (!a) throw new CollectorError(CollectorErrors.NOT_FOUND, `alert ${id} not found`);
     if (a.state === "resolved") throw new CollectorError(CollectorErrors.CONFLICT, `alert ${id} is resolved already`);
+  };
+  /** Applied here when this collector evaluates the alert, else by the collector of the cluster that does. */
+  const change = async (cmd: AlertCommand) => {
+    await existing(cmd.id);
+    if (!relay || alerting.holds(cmd.id)) return apply(alerting, cmd);
+    const outcome = await relay.forward(cmd);
+    if (outcome?.ok) return;
+    if (outcome) throw new CollectorError(CODES.has(outcome.code) ? (outcome.code as CollectorErrorCode) : CollectorErrors.INTERNAL, outcome.message);
+    // Nobody answered: the alert may have moved here meanwhile (its host's stream did).
+    if (alerting.holds(cmd.id)) return apply(alerting, cmd);
+    throw new CollectorError(CollectorErrors.ALERT_HOLDER_UNAVAILABLE, `alert ${cmd.id}: the collector evaluating it did not answer in time (it may be down, or its host moving to another collector); retry`);
   };
   return {
     listAlerts: (f) => store.listAlerts(f),
@@ -35,18 +72,9 @@ export function alertingApi(opts: { alerting: Alerting; store: AlertingApiStore;
     async alertEvents(id, q) {
       return (await store.getAlert(id)) ? store.alertEvents(id, q) : null;
     },
-    async acknowledge(id, by, comment) {
-      await existing(id);
-      await alerting.acknowledge(id, by, comment);
-    },
-    async unacknowledge(id, by) {
-      await existing(id);
-      await alerting.unacknowledge(id, by);
-    },
-    async resolve(id, by) {
-      await existing(id);
-      await alerting.resolve(id, by);
-    },
+    acknowledge: (id, by, comment) => change({ op: "acknowledge", id, by, comment }),
+    unacknowledge: (id, by) => change({ op: "unacknowledge", id, by }),
+    resolve: (id, by) => change({ op: "resolve", id, by }),
     async listSilences() {
       const read = readSilences(await store.silences(clock.now()));
       return { silences: read.silences.map(({ test: _test, ...s }) => s), invalid: read.invalid };

@@ -212,6 +212,11 @@ export class Alerting {
   }
 
   /** Pending and firing instances now. */
+  /** Whether this collector evaluates the alert (each host's alerts live on the collector holding its stream). */
+  holds(id: string): boolean {
+    return this.engine.holds(id);
+  }
+
   openInstances(): AlertInstance[] {
     return this.engine.instances().filter((i) => i.state === "pending" || i.state === "firing");
   }

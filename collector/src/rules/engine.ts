@@ -269,6 +269,10 @@ export class RuleEngine {
     return [...this.alertsById.values()].map((a) => sm.snapshot(a.data));
   }
 
+  holds(id: string): boolean {
+    return this.alertsById.has(id);
+  }
+
   instance(id: string): AlertInstance | undefined {
     const a = this.alertsById.get(id);
     return a ? sm.snapshot(a.data) : undefined;

@@ -68,3 +68,21 @@ export interface AlertingApiStore extends AlertRepository {
 
 /** All of alerting's storage. */
 export type AlertStorage = AlertingApiStore;
+
+/** A person's change to an alert, as the collector that received it asks the collector that evaluates the alert. */
+export type AlertCommand =
+  | { op: "acknowledge"; id: string; by: string; comment: string }
+  | { op: "unacknowledge"; id: string; by: string }
+  | { op: "resolve"; id: string; by: string };
+
+/** How it went on the collector holding the alert: a failure carries its error catalogue code and message. */
+export type AlertCommandOutcome = { ok: true } | { ok: false; code: string; message: string };
+
+/**
+ * Reaches the collector that evaluates an alert (each host's alerts live on the collector holding its stream), so a
+ * change made through any collector of a cluster applies. Implemented over Redis in cluster/alert-relay.ts.
+ */
+export interface AlertCommandRelay {
+  /** The holder's outcome, or null when no collector answered in time. */
+  forward(cmd: AlertCommand): Promise<AlertCommandOutcome | null>;
+}
