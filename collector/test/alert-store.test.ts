@@ -124,6 +124,24 @@ function storeSuite(kind: "postgres" | "pglite") {
     await b.stop();
   });
 
+  test("a host's open alerts are found through the host index, not by filtering every open alert", async () => {
+    const db = store.db;
+    await sql`INSERT INTO alerts (id, rule_name, key, state, severity, labels, summary, value, active_since, instance)
+      VALUES (${randomUUID()}, 'r', 'k-idx', 'firing', 'critical', '{"host":"idx-host"}'::jsonb, '', 1, now(), '{}'::jsonb)`.execute(db);
+    const loaded = await new AlertStore(db).loadOpen("idx-host");
+    assert.equal(loaded.length, 1);
+    // The planner would scan a table this small; told not to, it must have the host index to go to (loadOpen's query).
+    const plan = await db.connection().execute(async (c) => {
+      await sql`SET enable_seqscan = off`.execute(c);
+      try {
+        return (await sql<{ "QUERY PLAN": string }>`EXPLAIN SELECT id, instance FROM alerts WHERE state IN ('pending', 'firing') AND labels->>'host' = 'idx-host'`.execute(c)).rows;
+      } finally {
+        await sql`RESET enable_seqscan`.execute(c);
+      }
+    });
+    assert.match(plan.map((r) => r["QUERY PLAN"]).join("\n"), /alerts_open_host_idx/);
+  });
+
   test("a lease store that lost its counters (a restart, Redis without disk) is raised past the stored fence", async () => {
     const db = store.db;
     await sql`INSERT INTO lease_fences (lease, fence) VALUES ('host-down', 500) ON CONFLICT (lease) DO UPDATE SET fence = 500`.execute(db);
