@@ -124,6 +124,39 @@ function storeSuite(kind: "postgres" | "pglite") {
     await b.stop();
   });
 
+  test("a collector that missed the host's move cannot write over it: the write is refused and it lets the host go", async () => {
+    const db = store.db;
+    const clock = new ManualClock(T0);
+    const host = `fenced-${randomUUID().slice(0, 8)}`;
+    await sql`INSERT INTO alert_rules (name, spec) VALUES ('hot', '{"name":"hot","kind":"threshold","metric":"test.hot","critical":{"op":">","value":10}}'::jsonb)
+      ON CONFLICT (name) DO NOTHING`.execute(db);
+    const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 3_600_000 });
+    const hot = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((x) => x.rule === "hot" && x.labels.host === host);
+    const point = (value: number, timeMs: number) => [{ host, metric: "test.hot", labels: {}, timeMs, value }];
+    const a = make();
+    const b = make();
+    await a.start([]);
+    await b.start([]);
+    await a.takeHost(host);
+    a.observe(host, 1000, point(50, T0), []);
+    await a.flushed();
+    const [firing] = await hot();
+    assert.equal(firing?.state, "firing");
+    // b takes the host; a is never told (a lost announcement, Redis down) and still evaluates a late point.
+    await b.takeHost(host);
+    a.observe(host, 1000, point(1, T0 + 1000), []);
+    await a.flushed();
+    assert.equal(a.stats.fencedWrites, 1);
+    assert.ok(!a.holds(firing!.id), "the fenced-out collector let the host's alerts go");
+    assert.deepEqual((await hot()).map((x) => [x.id, x.state]), [[firing!.id, "firing"]], "the stale resolve stored nothing");
+    b.observe(host, 1000, point(1, T0 + 2000), []);
+    await b.flushed();
+    assert.deepEqual((await hot()).map((x) => [x.id, x.state]), [[firing!.id, "resolved"]], "the host's collector resolves it");
+    assert.equal(b.stats.fencedWrites, 0);
+    await a.stop();
+    await b.stop();
+  });
+
   test("a host's open alerts are found through the host index, not by filtering every open alert", async () => {
     const db = store.db;
     await sql`INSERT INTO alerts (id, rule_name, key, state, severity, labels, summary, value, active_since, instance)

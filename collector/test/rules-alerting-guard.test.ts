@@ -34,7 +34,11 @@ class FakeRepo implements AlertRepository {
   }
   async apiRules() {
     return this.rules;
-  }  async claimFence() {}
+  }
+  async claimFence() {}
+  async claimHost(host: string) {
+    return { lease: `host:${host}`, value: 1 };
+  }
   async hostsLastSeen() {
     return [];
   }

@@ -32,7 +32,11 @@ class MemoryRepo implements AlertRepository {
   }
   async apiRules() {
     return [];
-  }  async claimFence() {}
+  }
+  async claimFence() {}
+  async claimHost(host: string) {
+    return { lease: `host:${host}`, value: 1 };
+  }
   async hostsLastSeen() {
     return [];
   }

@@ -3,6 +3,7 @@ import type { Clock, Logger } from "@vigil/shared";
 import { FencedOut, type Fence } from "../cluster/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { RuleEngine } from "./engine.js";
+import { HostFences } from "./host-fences.js";
 import { defaultRules } from "./defaults.js";
 import { combineRules, loadRuleFiles } from "./rule-loader.js";
 import { readApiRules, readInstances, readSilences, type ActiveSilence, type InvalidRow } from "./stored-rows.js";
@@ -88,6 +89,7 @@ export class Alerting {
   readonly stats: AlertingStats = { skippedRows: { silences: 0, alert_rules: 0, alerts: 0 }, evaluationErrors: 0, storeFailures: 0, fencedWrites: 0 };
   /** Set while this collector evaluates host-down under the lease. */
   private hostDownFence: Fence | null = null;
+  private readonly hostFences = new HostFences();
   private hostsRefresh: { atMs: number; running: boolean } = { atMs: Number.NEGATIVE_INFINITY, running: false };
   /** A takeover under way (its fence): one at a time, retried on the next tick when it fails. */
   private taking: number | null = null;
@@ -199,6 +201,8 @@ export class Alerting {
   async takeHost(host: string): Promise<void> {
     try {
       await this.saving;
+      // Counted up before the state is read: from here on the collector that had the host cannot write over it.
+      this.hostFences.set(host, await this.opts.repo.claimHost(host));
       const open = readInstances(await this.opts.repo.loadOpen(host));
       this.guarded("take host", () => this.engine.adoptHost(host, open.instances));
     } catch (err) {
@@ -208,6 +212,7 @@ export class Alerting {
 
   /** A host's stream went elsewhere: its alerts (host-down aside) and series are that collector's now. */
   releaseHost(host: string): void {
+    this.hostFences.delete(host);
     this.guarded("release host", () => this.engine.forgetHost(host));
   }
 
@@ -331,29 +336,45 @@ export class Alerting {
   private persist(events: AlertEvent[], fence?: Fence): void {
     if (events.length === 0) return;
     this.opts.onTransitions?.(events);
-    this.saving = this.saving
-      .then(() => this.opts.repo.save(events, fence))
-      .catch((err: Error) => {
-        if (err instanceof FencedOut) {
-          this.stats.fencedWrites++;
-          this.opts.log.warn({ lease: err.fence.lease, fence: err.fence.value, events: events.length }, "host-down write refused: another collector holds the lease now");
-          if (this.hostDownFence?.value === err.fence.value) this.dropHostDown();
-          return;
-        }
-        this.stats.storeFailures++;
-        this.opts.log.error({ err: err.message, events: events.length }, "failed to store alert transitions");
-      });
+    // Host-down writes carry the lease's fence; the rest their host's, where this collector took the host.
+    for (const [f, group] of fence ? [[fence, events] as const] : this.hostFences.groups(events)) {
+      this.saving = this.saving
+        .then(() => this.opts.repo.save(group, f))
+        .catch((err: Error) => {
+          if (err instanceof FencedOut) return this.fencedOut(err, group.length);
+          this.stats.storeFailures++;
+          this.opts.log.error({ err: err.message, events: group.length }, "failed to store alert transitions");
+        });
+    }
+  }
+
+  /** A write under a stale fence stored nothing: the lease, or the host, is another collector's now. */
+  private fencedOut(err: FencedOut, events: number): void {
+    this.stats.fencedWrites++;
+    if (err.fence.lease === HOST_DOWN_LEASE) {
+      this.opts.log.warn({ lease: err.fence.lease, fence: err.fence.value, events }, "host-down write refused: another collector holds the lease now");
+      if (this.hostDownFence?.value === err.fence.value) this.dropHostDown();
+      return;
+    }
+    const host = this.hostFences.hostOf(err.fence);
+    this.opts.log.warn({ host, fence: err.fence.value, events }, "alert write refused: the host's stream is on another collector now; letting its alerts go");
+    if (host !== undefined) this.releaseHost(host);
   }
 
   /** Stores a manual action's events in order with every other transition; on failure undoes it and throws. */
   private async store(id: string, events: AlertEvent[], undo: () => void): Promise<void> {
     if (events.length === 0) return;
-    const saved = this.saving.then(() => this.opts.repo.save(events));
+    const fence = this.hostFences.of(events[0]!.instance.labels.host);
+    const saved = this.saving.then(() => this.opts.repo.save(events, fence));
     this.saving = saved.catch(() => undefined);
     try {
       await saved;
     } catch (err) {
       undo();
+      if (err instanceof FencedOut) {
+        this.fencedOut(err, events.length);
+        throw new CollectorError(CollectorErrors.ALERT_HOLDER_UNAVAILABLE, `alert ${id}: its host moved to another collector meanwhile, so the change was not made; retry`);
+      }
       this.stats.storeFailures++;
       this.opts.log.error({ err: (err as Error).message, alert: id, kind: events[0]!.kind }, "failed to store a manual alert change; undone");
       throw new CollectorError(CollectorErrors.STORAGE_UNAVAILABLE, `alert ${id}: the change could not be stored, so it was not made (see the collector's log)`, { cause: err });

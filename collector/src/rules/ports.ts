@@ -32,6 +32,8 @@ export interface AlertRepository {
    * fencing number of its lease has been recorded: else nothing is stored and it throws FencedOut.
    */
   save(events: readonly AlertEvent[], fence?: Fence): Promise<void>;
+  /** Counts up the host's fencing number (lease `host:<name>`) and returns it: this collector takes the host over. */
+  claimHost(host: string): Promise<Fence>;
   /** Records a newly acquired lease's fencing number, refusing every write under an older one from now on (FencedOut when stale already). */
   claimFence(fence: Fence): Promise<void>;
   /** Every host's last contact as stored by any collector: host-down is evaluated on the cluster's view. */

@@ -57,6 +57,15 @@ export class AlertStore implements AlertStorage {
       .execute();
   }
 
+  async claimHost(host: string): Promise<Fence> {
+    const lease = `host:${host}`;
+    const r = await sql<{ fence: string }>`
+      INSERT INTO lease_fences (lease, fence) VALUES (${lease}, 1)
+      ON CONFLICT (lease) DO UPDATE SET fence = lease_fences.fence + 1
+      RETURNING fence`.execute(this.db);
+    return { lease, value: Number(r.rows[0]!.fence) };
+  }
+
   async claimFence(fence: Fence): Promise<void> {
     await this.db.transaction().execute((tx) => checkFence(tx, fence));
   }
