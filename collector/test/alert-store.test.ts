@@ -20,6 +20,27 @@ import { DEFAULT_RULE_NAMES } from "../src/rules/defaults.js";
 
 const T0 = Date.now();
 
+/** Two collectors' alerting on one database with the rule `hot` (test.hot > 10), both started, and one host's points. */
+async function twoCollectors(store: OpenDatabase, prefix: string) {
+  const db = store.db;
+  const clock = new ManualClock(T0);
+  const host = `${prefix}-${randomUUID().slice(0, 8)}`;
+  await sql`INSERT INTO alert_rules (name, spec) VALUES ('hot', '{"name":"hot","kind":"threshold","metric":"test.hot","critical":{"op":">","value":10}}'::jsonb)
+    ON CONFLICT (name) DO NOTHING`.execute(db);
+  const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 3_600_000 });
+  const a = make();
+  const b = make();
+  await a.start([]);
+  await b.start([]);
+  return {
+    host,
+    a,
+    b,
+    hot: async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((x) => x.rule === "hot" && x.labels.host === host),
+    point: (value: number, timeMs: number) => [{ host, metric: "test.hot", labels: {}, timeMs, value }],
+  };
+}
+
 function storeSuite(kind: "postgres" | "pglite") {
   let store: OpenDatabase;
   let dispose: (() => Promise<void>) | undefined;
@@ -93,19 +114,8 @@ function storeSuite(kind: "postgres" | "pglite") {
     assert.equal(seen.find((x) => x.v === 7)!.t, start + 3500, "sub-millisecond times rounded to the millisecond");
   });
   test("a host's stream moves: the new collector takes its firing alert over, and the next crossing opens no second one", async () => {
-    const db = store.db;
-    const clock = new ManualClock(T0);
-    const host = `moved-${randomUUID().slice(0, 8)}`;
-    await sql`INSERT INTO alert_rules (name, spec) VALUES ('hot', '{"name":"hot","kind":"threshold","metric":"test.hot","critical":{"op":">","value":10}}'::jsonb)
-      ON CONFLICT (name) DO NOTHING`.execute(db);
-    const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 3_600_000 });
-    const hot = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((x) => x.rule === "hot" && x.labels.host === host);
-    const point = (value: number, timeMs: number) => [{ host, metric: "test.hot", labels: {}, timeMs, value }];
     // Both run before the alert exists: the second learns of it only by taking the host over.
-    const a = make();
-    const b = make();
-    await a.start([]);
-    await b.start([]);
+    const { host, a, b, hot, point } = await twoCollectors(store, "moved");
     a.observe(host, 1000, point(50, T0), []);
     await a.flushed();
     const [firing] = await hot();
@@ -125,18 +135,7 @@ function storeSuite(kind: "postgres" | "pglite") {
   });
 
   test("a collector that missed the host's move cannot write over it: the write is refused and it lets the host go", async () => {
-    const db = store.db;
-    const clock = new ManualClock(T0);
-    const host = `fenced-${randomUUID().slice(0, 8)}`;
-    await sql`INSERT INTO alert_rules (name, spec) VALUES ('hot', '{"name":"hot","kind":"threshold","metric":"test.hot","critical":{"op":">","value":10}}'::jsonb)
-      ON CONFLICT (name) DO NOTHING`.execute(db);
-    const make = () => new Alerting({ repo: new AlertStore(db), clock, log: pino({ level: "silent" }), tickMs: 3_600_000 });
-    const hot = async () => (await new AlertStore(db).listAlerts({ limit: 100 })).filter((x) => x.rule === "hot" && x.labels.host === host);
-    const point = (value: number, timeMs: number) => [{ host, metric: "test.hot", labels: {}, timeMs, value }];
-    const a = make();
-    const b = make();
-    await a.start([]);
-    await b.start([]);
+    const { host, a, b, hot, point } = await twoCollectors(store, "fenced");
     await a.takeHost(host);
     a.observe(host, 1000, point(50, T0), []);
     await a.flushed();
