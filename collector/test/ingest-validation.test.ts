@@ -5,6 +5,7 @@ import { BatchSchema, CheckStatus, HelloSchema, SeriesDeclSchema, type Batch } f
 import { CollectorError, CollectorErrors } from "../src/errors.js";
 import { decideIdentity } from "../src/ingest/identity.js";
 import { IngestRefusal } from "../src/ingest/refusal.js";
+import { SeriesShapes } from "../src/ingest/series-shapes.js";
 import { StreamSeriesTable } from "../src/ingest/stream-series.js";
 import { textProblem } from "../src/ingest/text-fields.js";
 import { validateBatch } from "../src/ingest/validate.js";
@@ -141,7 +142,7 @@ describe("agent identity", () => {
 describe("a stream's series table", () => {
   const decl = (ref: number, metric: string, labels: Record<string, string> = {}) => create(SeriesDeclSchema, { ref, metric, labels });
   test("re-declaring a ref identically is harmless, differently refused; the stream bound holds", () => {
-    const t = new StreamSeriesTable(2);
+    const t = new StreamSeriesTable(2, new SeriesShapes());
     const b1 = batch({ declare: [decl(1, "a", { x: "1" })], refs: [1], values: [1] });
     const fresh = t.newDeclarations(b1);
     t.checkRefs(b1, fresh);
@@ -155,7 +156,7 @@ describe("a stream's series table", () => {
     assert.match(over.message, /would have 3 series \(limit ingest\.max_series_per_stream = 2\)/);
   });
   test("undeclared refs are a protocol error; a ref or a series twice in a batch is refused", () => {
-    const t = new StreamSeriesTable(10);
+    const t = new StreamSeriesTable(10, new SeriesShapes());
     const b1 = batch({ declare: [decl(1, "a"), decl(2, "b")], refs: [1, 2], values: [1, 2] });
     t.bind(t.newDeclarations(b1), [1, 2]);
     assert.throws(() => t.checkRefs(batch({ refs: [3], values: [1] }), []), (e: unknown) => e instanceof CollectorError && e.code === CollectorErrors.PROTOCOL);
@@ -169,5 +170,23 @@ describe("a stream's series table", () => {
     // NaN and ±Inf are dropped and counted.
     const p = t.points(batch({ refs: [1, 2], values: [Number.NaN, 5] }));
     assert.deepEqual([p.values, p.nonFinite], [[5], 1]);
+  });
+  test("streams share one copy of each series shape (metric and labels), up to the bound", () => {
+    const shapes = new SeriesShapes(2);
+    const declared = (t: StreamSeriesTable, decls: ReturnType<typeof decl>[], ids: number[]) => {
+      const b = batch({ declare: decls, refs: decls.map((d) => d.ref), values: decls.map(() => 1) });
+      t.bind(t.newDeclarations(b), ids);
+      return t.points(b).series;
+    };
+    const [a1, a2] = declared(new StreamSeriesTable(10, shapes), [decl(1, "cpu", { state: "user" }), decl(2, "mem")], [11, 12]);
+    const [b1, b2] = declared(new StreamSeriesTable(10, shapes), [decl(7, "cpu", { state: "user" }), decl(8, "mem")], [21, 22]);
+    assert.deepEqual([a1!.id, b1!.id], [11, 21], "each stream keeps its own series ids");
+    assert.equal(a1!.labels, b1!.labels, "one labels object for both streams");
+    assert.equal(a2!.labels, b2!.labels);
+    assert.ok(Object.isFrozen(a1!.labels), "a shared shape cannot be changed by one stream");
+    // Past the bound a new shape is used but not kept.
+    const [c1] = declared(new StreamSeriesTable(10, shapes), [decl(1, "disk", { dev: "sda" })], [31]);
+    assert.deepEqual([c1!.metric, c1!.labels], ["disk", { dev: "sda" }]);
+    assert.equal(shapes.size, 2);
   });
 });

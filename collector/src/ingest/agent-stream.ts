@@ -7,6 +7,7 @@ import { decideIdentity, type IdentityDecision } from "./identity.js";
 import type { IngestLimits } from "./limits.js";
 import { countBy, type AgentAuthenticator, type CheckRun, type CommittedBatch, type HostOwner, type HostStreams, type IngestObserver, type IngestStats, type IngestStorage } from "./ports.js";
 import { IngestRefusal } from "./refusal.js";
+import type { SeriesShapes } from "./series-shapes.js";
 import { StreamSeriesTable } from "./stream-series.js";
 import { validateBatch } from "./validate.js";
 import { validateHello } from "./validate-hello.js";
@@ -45,11 +46,14 @@ function bearer(call: Call): string | undefined {
 const isRefusal = (err: unknown): err is CollectorError =>
   err instanceof CollectorError && (err.code === CollectorErrors.INVALID_FIELD || err.code === CollectorErrors.INGEST_LIMIT);
 
-/** One agent's stream: token check, Hello → Welcome, then batches → storage → Ack(seq) after commit. */
-export async function serveAgentStream(call: Call, deps: AgentStreamDeps): Promise<void> {
+/**
+ * One agent's stream: token check, Hello → Welcome, then batches → storage → Ack(seq) after commit. `shapes` is the
+ * server's, shared by all its streams.
+ */
+export async function serveAgentStream(call: Call, deps: AgentStreamDeps, shapes: SeriesShapes): Promise<void> {
   const streamId = nextStreamId++;
   const { log, stats, limits } = deps;
-  const table = new StreamSeriesTable(limits.maxSeriesPerStream);
+  const table = new StreamSeriesTable(limits.maxSeriesPerStream, shapes);
   let host: StreamHost | undefined;
   let failed = false;
   let lastSlowAt = 0;

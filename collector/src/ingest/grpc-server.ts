@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ingestServiceDefinition } from "@vigil/proto";
 import { formatHostPort, type HostPort } from "@vigil/shared";
 import { serveAgentStream, type AgentStreamDeps } from "./agent-stream.js";
+import { SeriesShapes } from "./series-shapes.js";
 
 export interface GrpcTls {
   cert: Buffer;
@@ -49,8 +50,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       },
     },
   };
+  const shapes = new SeriesShapes();
   server.addService(definition, {
-    connect: (call: Parameters<typeof serveAgentStream>[0]) => void serveAgentStream(call, opts),
+    connect: (call: Parameters<typeof serveAgentStream>[0]) => void serveAgentStream(call, opts, shapes),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(formatHostPort(opts.listen), credentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),

@@ -2,11 +2,13 @@ import { labelsKey, type Labels } from "@vigil/shared";
 import type { Batch, SeriesDecl } from "@vigil/proto";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import { IngestRefusal } from "./refusal.js";
+import type { SeriesShapes } from "./series-shapes.js";
 
 export interface StreamSeries {
   id: number;
+  /** Shared by every stream declaring the same series shape (series-shapes.ts). */
   metric: string;
-  labels: Labels;
+  labels: Readonly<Labels>;
   /** The batch (stream-local number) that last used this series, and under which ref: finds duplicates in a batch. */
   usedIn: number;
   usedAs: number;
@@ -24,11 +26,12 @@ const sameSeries = (s: StreamSeries, d: SeriesDecl) => s.metric === d.metric && 
 /** The series one stream has declared (ref → series), bounded by ingest.max_series_per_stream. */
 export class StreamSeriesTable {
   private readonly byRef = new Map<number, StreamSeries>();
-  // Two refs that resolve to one series share the object, so a batch using both is caught as a duplicate point.
-  private readonly byId = new Map<number, StreamSeries>();
   private batchNo = 0;
 
-  constructor(private readonly maxSeries: number) {}
+  constructor(
+    private readonly maxSeries: number,
+    private readonly shapes: SeriesShapes,
+  ) {}
 
   /**
    * The declarations of a (validated) batch that are new on this stream. Re-declaring a ref as the same series is
@@ -78,12 +81,17 @@ export class StreamSeriesTable {
   }
 
   bind(decls: readonly SeriesDecl[], ids: readonly number[]): void {
+    // Two refs that resolve to one series share the object, so a batch using both is caught as a duplicate point.
+    // Found through a map built per declaring batch (rare: a stream's first batches), not kept per stream.
+    const byId = new Map<number, StreamSeries>();
+    for (const s of this.byRef.values()) byId.set(s.id, s);
     decls.forEach((d, i) => {
       const id = ids[i]!;
-      let s = this.byId.get(id);
+      let s = byId.get(id);
       if (!s) {
-        s = { id, metric: d.metric, labels: d.labels, usedIn: 0, usedAs: 0 };
-        this.byId.set(id, s);
+        const shape = this.shapes.intern(d.metric, d.labels);
+        s = { id, metric: shape.metric, labels: shape.labels, usedIn: 0, usedAs: 0 };
+        byId.set(id, s);
       }
       this.byRef.set(d.ref, s);
     });
