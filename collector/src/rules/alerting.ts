@@ -70,7 +70,7 @@ export interface AlertingStats {
   evaluationErrors: number;
   /** Transitions the store refused. */
   storeFailures: number;
-  /** Host-down writes refused because another collector had taken the lease (their fence was stale). */
+  /** Writes refused because another collector had taken the host-down lease or the host (their fence was stale). */
   fencedWrites: number;
 }
 

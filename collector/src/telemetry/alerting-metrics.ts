@@ -14,6 +14,6 @@ export function registerAlertingMetrics(registry: Registry, stats: AlertingStats
     },
   });
   mirroredCounter(registry, "vigil_alerting_evaluation_errors_total", "Rule evaluations (a batch, a tick) that failed; logged, evaluation goes on", () => stats.evaluationErrors);
-  mirroredCounter(registry, "vigil_alerting_fenced_writes_total", "Host-down transitions refused because another collector had taken the host-down lease (stale fence); logged", () => stats.fencedWrites);
+  mirroredCounter(registry, "vigil_alerting_fenced_writes_total", "Alert transitions refused under a stale fence: another collector took the host-down lease, or the host; logged", () => stats.fencedWrites);
   mirroredCounter(registry, "vigil_alerting_store_failures_total", "Alert transitions the database refused (manual ones are answered 503 and undone)", () => stats.storeFailures);
 }
