@@ -10,11 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeTestPki, type TestPki } from "./support/certs.js";
 import { createTestDatabase, serverUrl, type TestDatabase } from "./support/postgres.js";
-import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
-
-interface RangeResponse {
-  series: { metric: string; labels: Record<string, string>; points: [number, number][] }[];
-}
+import { assertEveryTickOnce, caughtUp, hostRange } from "./support/agent-ticks.js";
+import { eventually, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
 
 const HOST = `failover-${process.pid}`;
 /** Ticks stored through the first collector before it is killed. */
@@ -28,35 +25,9 @@ const BOTH_DOWN_MS = 6_000;
 
 const skip = serverUrl() ? false : "two collectors share a database: needs DATABASE_URL";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const iso = (t: number) => new Date(t).toISOString();
 const portOf = (address: string) => Number(address.split(":").pop()!.replace(/\/.*$/, ""));
 
-const query = (c: CollectorProc, params: string) => getJson<RangeResponse>(`${c.httpUrl}/api/v1/query_range?host=${HOST}&start=-5m&step=1s&${params}`);
-
-/** Waits until the agent reports an empty spool in a tick after `after`; returns that tick's time. */
-function caughtUp(c: CollectorProc, after: number): Promise<number> {
-  // pending_batches is sampled before its own tick is appended: 0 means every earlier tick was acked, i.e. committed.
-  return eventually(
-    async () => {
-      const p = (await query(c, "metric=vigil.agent.spool.pending_batches&agg=last")).series[0]?.points.at(-1);
-      return p && p[0] > after && p[1] === 0 ? p[0] : undefined;
-    },
-    30_000,
-    "the agent reports an empty spool",
-  );
-}
-
-/** Through `c`'s API: one point in every 1 s bucket from the first tick until `until`, none empty, none doubled. */
-async function assertEveryTickOnce(c: CollectorProc, until: number, mustCover: number): Promise<void> {
-  // system.cpu.logical.count is sampled once per tick.
-  const r = await query(c, "metric=system.cpu.logical.count&agg=count");
-  assert.equal(r.series.length, 1);
-  const points = r.series[0]!.points.filter(([t]) => t < until);
-  const times = points.map(([t]) => t);
-  assert.ok(times[0]! < mustCover - WARMUP_MS / 2 && times.at(-1)! > mustCover + 2000, `stored ticks ${iso(times[0]!)}..${iso(times.at(-1)!)} span ${iso(mustCover)}`);
-  for (const [t, n] of points) assert.equal(n, 1, `one point at ${iso(t)}`);
-  for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 1000, `no gap: ${iso(times[i - 1]!)} then ${iso(times[i]!)}`);
-}
+const query = (c: CollectorProc, params: string) => hostRange(c, HOST, params);
 
 async function switches(c: CollectorProc): Promise<number | undefined> {
   return (await query(c, "metric=vigil.agent.collector.switches&agg=last")).series[0]?.points.at(-1)?.[1];
@@ -96,7 +67,7 @@ describe("agent fail-over between two collectors", { skip }, () => {
       `a tick after the kill stored through the other collector within ${FAILOVER_MS / 1000} s`,
     );
     await sleep(SETTLE_MS);
-    await assertEveryTickOnce(b, await caughtUp(b, killedAt + SETTLE_MS), killedAt);
+    await assertEveryTickOnce(b, HOST, { until: await caughtUp(b, HOST, killedAt + SETTLE_MS), mustCover: killedAt, leadMs: WARMUP_MS });
     assert.equal(await switches(b), 1, "the agent counts one collector switch");
   });
 
@@ -111,7 +82,7 @@ describe("agent fail-over between two collectors", { skip }, () => {
     assert.ok(Number(back.backlog) >= BOTH_DOWN_MS / 1000 - 1, `the outage's ticks waited in the spool (backlog ${String(back.backlog)})`);
     assert.ok(ag.logs.filter((l) => l.msg === "collector stream closed; reconnecting" && l.address === a.grpcAddress).length >= 2, "it went round both while they were down");
     await sleep(SETTLE_MS);
-    await assertEveryTickOnce(a2, await caughtUp(a2, Date.now()), downAt);
+    await assertEveryTickOnce(a2, HOST, { until: await caughtUp(a2, HOST, Date.now()), mustCover: downAt, leadMs: WARMUP_MS });
     assert.equal(await switches(a2), 2, "a second switch");
     assert.equal(ag.child.exitCode, null, "the agent kept running");
   });

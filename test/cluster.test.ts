@@ -4,19 +4,24 @@
 // that evaluates host-down is paused past its lease, the other takes it over and does not page again for what is
 // firing, nor does the paused one when it resumes.
 // A threshold alert firing when its host's agent fails over to another collector stays one alert there, and resolves
-// there; acknowledged through the collector that does not evaluate it, it is acknowledged, and stays so after the move. With Redis cut off, ingest goes on, the lease is given up within its TTL and taken again when Redis is back.
+// there; acknowledged through the collector that does not evaluate it, it is acknowledged, and stays so after the
+// move. With Redis cut off for 15 s, ingest goes on with every tick stored once, the lease is given up within its TTL
+// and taken again when Redis is back.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, serverUrl, type TestDatabase } from "./support/postgres.js";
+import { assertEveryTickOnce, caughtUp } from "./support/agent-ticks.js";
 import { eventually, getJson, startAgent, startCollector, type CollectorProc, type Proc } from "./support/processes.js";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
 const REDIS_URL = process.env.REDIS_URL || (process.env.CI === "true" ? "redis://127.0.0.1:6379" : undefined);
 const skip = !REDIS_URL ? "REDIS_URL not set" : !serverUrl() ? "two collectors share a database: needs DATABASE_URL" : false;
 const HOST = `cluster-hd-${process.pid}`;
+/** How long Redis is cut off under a streaming agent. */
+const REDIS_DOWN_MS = 15_000;
 
 interface Alert {
   id: string;
@@ -114,6 +119,7 @@ describe("Redis cut off under a streaming agent", { skip }, () => {
     await collector.waitForLog((l) => l.msg === "lease acquired" && l.lease === "host-down", 10_000);
     agent = startAgent(["--collector", collector.grpcAddress, "--interval", "1s", "--hostname", host]);
     await agent.waitForLog((l) => l.msg === "connected to collector");
+    await new Promise((r) => setTimeout(r, 4000)); // ticks stored before the cut
   });
   after(async () => {
     await agent?.kill();
@@ -124,13 +130,13 @@ describe("Redis cut off under a streaming agent", { skip }, () => {
 
   const committedRows = async () => Number(/^vigil_storage_committed_rows_total (\d+)$/m.exec(await (await fetch(`${collector.httpUrl}/metrics`)).text())?.[1]);
 
-  test("ingest goes on; the lease is lost within its TTL and taken again when Redis is back", async () => {
+  test("Redis gone 15 s: ingest goes on, every tick stored once; the lease is lost within its TTL and taken again after", async () => {
     const before = await committedRows();
     proxy.cut("refuse");
     const cutAt = Date.now();
     await collector.waitForLog((l) => l.msg === "lease lost" && l.lease === "host-down", 5_000);
     assert.ok(Date.now() - cutAt <= 3_000, `lease given up ${Date.now() - cutAt} ms after Redis went away (TTL 2 s)`);
-    await new Promise((r) => setTimeout(r, 6000));
+    await new Promise((r) => setTimeout(r, REDIS_DOWN_MS - (Date.now() - cutAt)));
     const during = await committedRows();
     assert.ok(during > before, `rows committed while Redis was cut: ${before} → ${during}`);
     const acquiredBefore = collector.logs.filter((l) => l.msg === "lease acquired").length;
@@ -139,8 +145,9 @@ describe("Redis cut off under a streaming agent", { skip }, () => {
     const metrics = await (await fetch(`${collector.httpUrl}/metrics`)).text();
     assert.match(metrics, /^vigil_collector_lease_held\{lease="host-down"\} 1$/m);
     assert.match(metrics, /^vigil_collector_lease_lost_total\{lease="host-down"\} [1-9]/m);
-    // The agent's stream never noticed: ingest does not touch Redis.
+    // The agent's stream never noticed: ingest does not touch Redis, and nothing acked meanwhile is missing.
     assert.ok(!agent!.logs.some((l) => l.msg === "collector stream closed; reconnecting"), "the agent's stream broke");
+    await assertEveryTickOnce(collector, host, { until: await caughtUp(collector, host, Date.now()), mustCover: cutAt, leadMs: 4000 });
   });
 });
 
