@@ -216,12 +216,12 @@ export class Alerting {
     this.guarded("release host", () => this.engine.forgetHost(host));
   }
 
-  /** Pending and firing instances now. */
   /** Whether this collector evaluates the alert (each host's alerts live on the collector holding its stream). */
   holds(id: string): boolean {
     return this.engine.holds(id);
   }
 
+  /** Pending and firing instances now. */
   openInstances(): AlertInstance[] {
     return this.engine.instances().filter((i) => i.state === "pending" || i.state === "firing");
   }
