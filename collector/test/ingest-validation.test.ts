@@ -172,7 +172,8 @@ describe("a stream's series table", () => {
     assert.deepEqual([p.values, p.nonFinite], [[5], 1]);
   });
   test("streams share one copy of each series shape (metric and labels), up to the bound", () => {
-    const shapes = new SeriesShapes(2);
+    // Room for the two shapes of the first stream (each costs 4 bytes a key character + 160), not for a third.
+    const shapes = new SeriesShapes(2 * (4 * "cpu\u0000state\u0000user".length + 160) + 10);
     const declared = (t: StreamSeriesTable, decls: ReturnType<typeof decl>[], ids: number[]) => {
       const b = batch({ declare: decls, refs: decls.map((d) => d.ref), values: decls.map(() => 1) });
       t.bind(t.newDeclarations(b), ids);
