@@ -36,6 +36,21 @@ test("relay messages: only well-formed, bounded commands and replies are taken",
   assert.equal(parseReply('{"req":"r1","outcome":{"ok":"yes"}}'), null);
 });
 
+test("with Redis unreachable a forwarded change fails at once, saying why, without its error text", async () => {
+  const redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const relay = new RedisAlertRelay({ redis, subscriber: new ClusterSubscriber(redis, log), cluster: "c", collectorId: "a", log, serve: async () => null });
+  try {
+    const started = Date.now();
+    const outcome = await relay.forward({ op: "resolve", id: "alert-1", by: "ops" });
+    assert.ok(Date.now() - started < 1000, "no wait for a timeout");
+    assert.ok(outcome && !outcome.ok);
+    assert.equal(outcome.code, "VGL_ERR_ALERT_HOLDER_UNAVAILABLE");
+    assert.match(outcome.message, /Redis, through which it is asked, is unreachable; retry/);
+  } finally {
+    redis.disconnect();
+  }
+});
+
 describe("alert commands over Redis", { skip: REDIS_URL ? false : "REDIS_URL not set" }, () => {
   test("the holder applies and answers; failures keep their code; nobody holding it is a timeout; other clusters hear nothing", async () => {
     const cluster = randomUUID().replaceAll("-", "");

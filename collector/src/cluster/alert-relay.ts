@@ -96,7 +96,8 @@ export class RedisAlertRelay implements AlertCommandRelay {
     try {
       await this.opts.redis.publish(this.commands, JSON.stringify({ req, from: this.opts.collectorId, cmd }));
     } catch (err) {
-      this.waiting.get(req)?.({ ok: false, code: CollectorErrors.ALERT_HOLDER_UNAVAILABLE, message: `alert ${cmd.id}: Redis unreachable: ${(err as Error).message}` });
+      this.opts.log.warn({ alert: cmd.id, err: (err as Error).message }, "cannot forward an alert change: Redis unreachable");
+      this.waiting.get(req)?.({ ok: false, code: CollectorErrors.ALERT_HOLDER_UNAVAILABLE, message: `alert ${cmd.id}: another collector evaluates it, and Redis, through which it is asked, is unreachable; retry` });
     }
     return answered;
   }
