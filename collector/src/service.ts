@@ -130,12 +130,11 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
   // A host's alert state follows its stream; the collector it left hears of the move, and changes to an alert made
   // through another collector reach this one (in Redis, when shared).
   const clusterLog = log.child({ component: "cluster" });
-  const subscriber = redis ? new ClusterSubscriber(redis, clusterLog) : null;
-  const cluster = { cluster: clusterId, collectorId, log: clusterLog };
-  const hostMoves = redis && subscriber ? new HostMoves({ redis, subscriber, ...cluster, onMovedAway: (h) => hostStreams.movedAway(h) }) : null;
+  const shared = redis ? { redis, subscriber: new ClusterSubscriber(redis, clusterLog), cluster: clusterId, collectorId, log: clusterLog } : null;
+  const hostMoves = shared ? new HostMoves({ ...shared, onMovedAway: (h) => hostStreams.movedAway(h) }) : null;
   const hostStreams = new HostStreamFollower(alerting, (h) => hostMoves?.announce(h));
   hostMoves?.start();
-  const alertRelay = redis && subscriber ? new RedisAlertRelay({ redis, subscriber, ...cluster, serve: (cmd) => serveAlertCommand(alerting, cmd) }) : undefined;
+  const alertRelay = shared ? new RedisAlertRelay({ ...shared, serve: (cmd) => serveAlertCommand(alerting, cmd) }) : undefined;
   alertRelay?.start();
   const grpc = await startGrpcServer({
     listen: config.grpcListen,
@@ -212,7 +211,7 @@ export async function startCollector({ config, log, clock = systemClock }: Colle
       await maintenance.stop();
       await hostDownLease.stop();
       await grpc.close();
-      subscriber?.stop();
+      shared?.subscriber.stop();
       await storage.ingest.close();
       await alerting.stop();
       await notifications.stop();

@@ -2,6 +2,9 @@
 import type { Labels } from "@vigil/shared";
 import type { Principal, Role } from "./access.js";
 
+/** Bounds of what people type on alerts and silences: who did it, and why (also what a forwarded change may carry). */
+export const TEXT_LIMITS = { by: 100, comment: 1000 } as const;
+
 export interface HostView {
   name: string;
   agentId: string;

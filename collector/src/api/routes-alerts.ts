@@ -5,7 +5,7 @@ import { parseDuration, type Clock } from "@vigil/shared";
 import { badParam, CollectorError, CollectorErrors } from "../errors.js";
 import { actorName } from "./authenticate.js";
 import { parseTime } from "./params.js";
-import type { AlertingApi } from "./ports.js";
+import { TEXT_LIMITS, type AlertingApi } from "./ports.js";
 import { anyObjectBody, objectBody, optionalOneOf, optionalText, personText, wholeNumber } from "./request-schemas.js";
 import { alertList, alertWithEvents, createdSilence, dryRunAnswer, errorBody, eventPage, ruleList, silenceList, statusAnswer } from "./view-schemas.js";
 
@@ -14,8 +14,6 @@ const DAY = 86_400_000;
 export const SMALL_BODY_LIMIT = 16 * 1024;
 export const RULE_BODY_LIMIT = 256 * 1024;
 
-/** Bounds of what people type: who did it, and why. */
-export const TEXT_LIMITS = { by: 100, comment: 1000 } as const;
 /** Events per page of an alert's history (default, most). */
 export const EVENTS_PAGE = { default: 100, max: 1000 } as const;
 /** A silence lasts at most a year and starts at most a day back or a year ahead. */

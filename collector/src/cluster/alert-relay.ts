@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "@vigil/shared";
+import { TEXT_LIMITS } from "../api/ports.js";
 import { CollectorError, CollectorErrors } from "../errors.js";
 import type { AlertCommand, AlertCommandOutcome, AlertCommandRelay } from "../rules/ports.js";
 import type { ClusterSubscriber } from "./subscriber.js";
@@ -19,14 +20,14 @@ export const RELAY_TIMEOUT_MS = 3_000;
 const MAX_WAITING = 256;
 /** Commands this collector applies at once for others. */
 const MAX_SERVING = 64;
-/** A comment is at most 1,000 characters (api TEXT_LIMITS), up to 4 bytes each in UTF-8, plus the envelope. */
-const MAX_MESSAGE = 8_192;
+/** In characters: a comment of TEXT_LIMITS.comment characters (JSON-escaped newlines double) plus the envelope. */
+const MAX_MESSAGE = 2 * TEXT_LIMITS.comment + 1_024;
 
 const text = (max: number) => z.string().min(1).max(max);
 const commandSchema = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("acknowledge"), id: text(64), by: text(100), comment: z.string().max(1000) }),
-  z.object({ op: z.literal("unacknowledge"), id: text(64), by: text(100) }),
-  z.object({ op: z.literal("resolve"), id: text(64), by: text(100) }),
+  z.object({ op: z.literal("acknowledge"), id: text(64), by: text(TEXT_LIMITS.by), comment: z.string().max(TEXT_LIMITS.comment) }),
+  z.object({ op: z.literal("unacknowledge"), id: text(64), by: text(TEXT_LIMITS.by) }),
+  z.object({ op: z.literal("resolve"), id: text(64), by: text(TEXT_LIMITS.by) }),
 ]);
 const requestSchema = z.object({ req: text(64), from: text(64), cmd: commandSchema });
 const replySchema = z.object({
